@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * alloc/mm.h - the simulated machine's physical memory and buddy allocator.
+ *
+ * Physical memory is one mmap(MAP_NORESERVE) region, so a page body is real
+ * memory (the early-PFN pfn_pool lives in it, as in the kernel) and costs RSS
+ * only once touched.  struct page lives in a second such region, indexed by
+ * PFN; buddy initialisation touches only block heads.
+ *
+ * Layout (x86-64 defaults, §2.8):
+ *   PAGE_SIZE 4 KiB, orders 0..MAX_PAGE_ORDER (10), pageblocks of 2 MiB
+ *   (order 9) each with a migratetype, SPARSEMEM sections of 128 MiB.
+ *   ZONE_DMA  [0, 16 MiB)   ZONE_DMA32 [16 MiB, 4 GiB)   ZONE_NORMAL [4 GiB, end)
+ *   The first 1 MiB is reserved (never in the buddy allocator), as on x86.
+ *
+ * Page states (exactly one per PFN; checked by mem_check_invariants()):
+ *   - PG_buddy head: first page of a free block of 2^order pages, on the free
+ *     list free_area[order].free_list[buddy_mt] of its zone;
+ *   - PG_head: first page of an allocated block of 2^order pages;
+ *   - PG_reserved: never handed to the allocator;
+ *   - flags == 0: an interior page of a free or allocated block.
+ * Invariants, per zone z (under z->lock):
+ *   z->free_pages == Σ_order nr_free[order] << order
+ *   z->present_pages == z->free_pages + allocated pages in z (+ reserved)
+ *
+ * Concurrency contract:
+ *
+ *   | API                          | context                    | locking        |
+ *   |------------------------------|----------------------------|----------------|
+ *   | mem_setup / mem_teardown     | machine owner, no CPUs run | none           |
+ *   | __alloc_pages_noprof & co.   | any simulated CPU          | zone->lock     |
+ *   | __free_pages / split_page    | the page's owner           | zone->lock     |
+ *   | mem_claim_block              | any CPU (trace replay)     | zone->lock     |
+ *   | mem_check_invariants         | CPUs stopped               | takes locks    |
+ *   | mem_for_each_allocated_block | CPUs stopped               | none           |
+ */
+#ifndef ALLOC_MM_H
+#define ALLOC_MM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sim/core/compiler.h"
+#include "sim/core/spinlock.h"
+#include "gfp.h"
+
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define MAX_PAGE_ORDER		10
+#define NR_PAGE_ORDERS		(MAX_PAGE_ORDER + 1)
+#define pageblock_order		9
+#define pageblock_nr_pages	(1UL << pageblock_order)
+#define SECTION_SIZE_BITS	27
+#define PFN_SECTION_SHIFT	(SECTION_SIZE_BITS - PAGE_SHIFT)
+#define PAGES_PER_SECTION	(1UL << PFN_SECTION_SHIFT)
+#define PAGE_SECTION_MASK	(~(PAGES_PER_SECTION - 1))
+#define NUMA_NO_NODE		(-1)
+
+#define pfn_to_section_nr(pfn)	((pfn) >> PFN_SECTION_SHIFT)
+#define section_nr_to_pfn(sec)	((unsigned long)(sec) << PFN_SECTION_SHIFT)
+
+/* struct page flags: low bits are PG_* flags, bits 24..27 the block order. */
+#define PG_buddy		0x1u
+#define PG_head			0x2u
+#define PG_reserved		0x4u
+#define PG_hwpoison		0x8u
+#define PG_compound		0x10u	/* allocated with __GFP_COMP */
+#define PG_ORDER_SHIFT		24
+#define PG_ORDER_MASK		(0xfu << PG_ORDER_SHIFT)
+#define PG_MT_SHIFT		28	/* buddy: the free list's migratetype */
+#define PG_MT_MASK		(0x3u << PG_MT_SHIFT)
+
+/* Compact: 16 bytes, so page + page_ext entry stay within 32 bytes/page. */
+struct page {
+	uint32_t flags;
+	int32_t _refcount;
+	uint32_t buddy_next;	/* PFN links of a free list; NO_PFN ends it */
+	uint32_t buddy_prev;
+};
+#define NO_PFN			UINT32_MAX
+
+enum zone_type {
+	ZONE_DMA,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_HIGHMEM,		/* 32-bit only */
+	ZONE_MOVABLE,
+	MAX_NR_ZONES
+};
+
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_TYPES
+};
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
+
+struct free_area {
+	uint32_t free_list[MIGRATE_TYPES];	/* head PFN or NO_PFN */
+	unsigned long nr_free;			/* blocks, all migratetypes */
+};
+
+struct zone {
+	const char *name;
+	enum zone_type idx;
+	unsigned long zone_start_pfn;
+	unsigned long spanned_pages;
+	unsigned long present_pages;	/* spanned minus reserved */
+	unsigned long watermark[NR_WMARK];
+	spinlock_t lock;
+	struct free_area free_area[NR_PAGE_ORDERS];
+	unsigned long free_pages;	/* written under lock, read racily */
+	/* bootsim statistics, under lock */
+	unsigned long nr_alloc_calls, nr_free_calls, nr_alloc_failed;
+};
+
+/* Parameters of the simulated machine's memory. */
+struct mem_params {
+	unsigned long long mem_bytes;	/* rounded down to a pageblock */
+	int bits_per_long;		/* 64 (default) or 32 (issue 4) */
+	unsigned long reserved_low_pages;	/* default 256 (1 MiB) */
+};
+
+struct pglist_data {
+	struct zone node_zones[MAX_NR_ZONES];
+	unsigned long node_start_pfn;
+	unsigned long node_spanned_pages;	/* max_pfn */
+	struct page *mem_map;		/* NORESERVE, indexed by PFN */
+	unsigned char *phys;		/* NORESERVE page bodies */
+	uint8_t *pageblock_mt;		/* one migratetype per pageblock */
+	size_t mem_map_bytes, phys_bytes;
+};
+
+extern struct pglist_data contig_page_data;
+#define NODE_DATA(nid)	(&contig_page_data)
+extern unsigned long max_pfn;
+
+int mem_setup(const struct mem_params *params);
+void mem_teardown(void);
+
+static inline struct page *pfn_to_page(unsigned long pfn)
+{
+	return contig_page_data.mem_map + pfn;
+}
+
+static inline unsigned long page_to_pfn(const struct page *page)
+{
+	return (unsigned long)(page - contig_page_data.mem_map);
+}
+
+static inline bool pfn_valid(unsigned long pfn)
+{
+	return pfn < max_pfn;
+}
+
+/* The page body; NULL for a 32-bit highmem page without a kernel mapping. */
+void *page_address(const struct page *page);
+struct page *virt_to_page(const void *addr);
+
+struct zone *page_zone(const struct page *page);
+int get_pageblock_migratetype(const struct page *page);
+
+static inline int page_ref_count(const struct page *page)
+{
+	return __atomic_load_n(&page->_refcount, __ATOMIC_RELAXED);
+}
+
+static inline void get_page(struct page *page)
+{
+	__atomic_fetch_add(&page->_refcount, 1, __ATOMIC_RELAXED);
+}
+
+static inline bool put_page_testzero(struct page *page)
+{
+	return __atomic_sub_fetch(&page->_refcount, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+static inline bool PageHead(const struct page *page)
+{
+	return page->flags & PG_head;
+}
+
+static inline bool PageCompound(const struct page *page)
+{
+	return page->flags & PG_compound;
+}
+
+/*
+ * Hooks the allocator calls into allocation tagging (§2.5).  sim/ wires them
+ * to alloc_tag/; a NULL member is skipped.  This is how the kernel's cycle
+ * (allocator → tagging → allocator) is broken here.
+ */
+struct alloc_tag;
+struct alloc_hooks {
+	/* end of post_alloc_hook(): pgalloc_tag_add(page, current, 1 << order, ...) */
+	void (*post_alloc)(struct page *page, unsigned int order, gfp_t gfp,
+			   unsigned int alloc_flags);
+	/* __free_pages_prepare(): pgalloc_tag_sub(page, 1 << order) */
+	void (*free_prepare)(struct page *page, unsigned int order);
+	/* __free_pages() on a non-compound page still referenced (7.2 form) */
+	struct alloc_tag *(*tag_get)(struct page *page);
+	void (*tag_sub_pages)(struct alloc_tag *tag, unsigned int nr);
+	void (*clear_tag_ref)(struct page *page);
+	/* split_page(): pgalloc_tag_split(page, 1, 1 << order) */
+	void (*split)(struct page *page, unsigned int old_order, unsigned int new_order);
+	/* every entry of the allocator: a scheduling/trace point for sim/ */
+	void (*trace_alloc)(struct page *page, unsigned int order, gfp_t gfp, int mt);
+	void (*trace_free)(struct page *page, unsigned int order);
+};
+void mem_set_hooks(const struct alloc_hooks *hooks);
+
+/*
+ * __alloc_pages_noprof - allocate 2^@order pages.  @alloc_flags may hold only
+ * ALLOC_CALLER_MASK bits (else WARN_ON and NULL, §2.8).  Zone from
+ * gfp_zone(@gfp) with fallback to lower zones; migratetype from @gfp with
+ * fallback stealing; __GFP_HIGH may dip below the min watermark by half;
+ * __GFP_ZERO zeroes the body.  Calls might_alloc(@gfp): a blocking @gfp in
+ * atomic or RCU-reader context is reported as "sleeping function called from
+ * invalid context".  Returns NULL on failure.
+ */
+struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_nid,
+				  void *nodemask, unsigned int alloc_flags);
+struct page *alloc_pages_noprof(gfp_t gfp, unsigned int order);
+unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
+				      unsigned long nr_pages, struct page **page_array);
+void *alloc_pages_exact_nid_noprof(int nid, size_t size, gfp_t gfp);
+void free_pages_exact(void *virt, size_t size);
+
+/* Drop a reference; free the block when it reaches zero (§2.5 7.2 form). */
+void __free_pages(struct page *page, unsigned int order);
+#define __free_page(page) __free_pages((page), 0)
+void split_page(struct page *page, unsigned int order);
+
+enum zone_type gfp_zone(gfp_t gfp);
+int gfp_migratetype(gfp_t gfp);
+
+/*
+ * mem_claim_block - take the exact free block [@pfn, @pfn + 2^@order) out of
+ * the buddy allocator (splitting the free block that contains it), as the
+ * allocation a trace recorded.  Runs the post-alloc hooks like an ordinary
+ * allocation.  Returns the page, or NULL with *why set ("not free", "beyond
+ * memory", "reserved", "misaligned") when the block is not wholly free.
+ */
+struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
+			     const char **why);
+
+/* A free that is not a free: the kernel's "Bad page state" report, no crash. */
+enum bad_free_reason {
+	BAD_FREE_NONE,
+	BAD_FREE_DOUBLE,	/* block already free */
+	BAD_FREE_NOT_HEAD,	/* PFN inside a block, not its head */
+	BAD_FREE_ORDER,		/* order differs from the allocation */
+	BAD_FREE_RESERVED,
+	BAD_FREE_INVALID_PFN,
+};
+/* Counts of bad frees reported since setup. */
+unsigned long mem_bad_free_count(void);
+
+struct mem_zone_stats {
+	const char *name;
+	unsigned long start_pfn, spanned, present, free_pages;
+	unsigned long min_wmark, nr_alloc_calls, nr_free_calls, nr_alloc_failed;
+};
+int mem_zone_stats(struct mem_zone_stats *out, int max);
+
+/*
+ * mem_check_invariants - verify the page-state invariants above: every PFN
+ * of every zone in exactly one state, every free list consistent (links,
+ * order, zone, migratetype), per-zone counts adding up.  Prints up to a few
+ * violations to @log (may be NULL).  Returns the number of violations.
+ */
+long mem_check_invariants(FILE *log);
+
+/* Debug level: 1 runs mem_check_invariants() after every alloc/free (slow). */
+void mem_set_debug_level(int level);
+
+/* Visit every allocated block (CPUs stopped). */
+void mem_for_each_allocated_block(void (*fn)(struct page *head, unsigned int order,
+					     void *arg), void *arg);
+
+/* Order of an allocated block head, or -1 when @page is not one. */
+int mem_allocated_order(const struct page *page);
+
+#endif /* ALLOC_MM_H */

@@ -1,0 +1,1305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * alloc/page_alloc.c - the simulated machine's physical memory and its buddy
+ * allocator: zones, pageblock migratetypes, free lists, watermarks, and the
+ * allocation/free paths with the hooks allocation tagging sits on (§2.5).
+ *
+ * Locking: every write of a struct page's flags or links, of a free list, of
+ * a pageblock migratetype and of a zone's counters happens under that zone's
+ * lock (mem_setup aside), so mem_check_invariants() sees a consistent zone.
+ * The hooks are always called with no zone lock held: the tagging hooks
+ * allocate and free pages themselves.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm.h"
+#include "sim/core/printk.h"
+#include "sim/core/sched.h"
+
+struct pglist_data contig_page_data;
+unsigned long max_pfn;
+
+static struct alloc_hooks hooks;
+static int debug_level;
+static unsigned long bad_free_count;
+static bool mem_ready;
+/* Number of zones this machine has; ZONE_HIGHMEM/MOVABLE come later. */
+static int nr_zones;
+/* Low memory kept out of the allocator, [0, reserved_end_pfn). */
+static unsigned long reserved_end_pfn;
+/* Zeroing large bodies by dropping them keeps zeroed tables out of RSS. */
+static bool zero_by_madvise;
+
+#define ZERO_MADVISE_MIN	(64UL << 10)
+#define DMA_END_PFN		((16ULL << 20) >> PAGE_SHIFT)
+#define DMA32_END_PFN		((4ULL << 30) >> PAGE_SHIFT)
+#define MIN_MEM_BYTES		(16ULL << 20)
+/* Kernel default vm.watermark_scale_factor: 10 / 10000 of a zone. */
+#define WATERMARK_SCALE_FACTOR	10
+
+static const char *const zone_names[MAX_NR_ZONES] = {
+	[ZONE_DMA] = "DMA",
+	[ZONE_DMA32] = "DMA32",
+	[ZONE_NORMAL] = "Normal",
+	[ZONE_HIGHMEM] = "HighMem",
+	[ZONE_MOVABLE] = "Movable",
+};
+
+/* ------------------------------------------------------------------ */
+/* struct page and pageblock helpers                                   */
+
+static inline unsigned int flags_order(uint32_t flags)
+{
+	return (flags & PG_ORDER_MASK) >> PG_ORDER_SHIFT;
+}
+
+static inline int flags_mt(uint32_t flags)
+{
+	return (int)((flags & PG_MT_MASK) >> PG_MT_SHIFT);
+}
+
+static inline bool PageBuddy(const struct page *page)
+{
+	return page->flags & PG_buddy;
+}
+
+static inline bool PageReserved(const struct page *page)
+{
+	return page->flags & PG_reserved;
+}
+
+static inline void set_page_refcount(struct page *page, int v)
+{
+	__atomic_store_n(&page->_refcount, v, __ATOMIC_RELAXED);
+}
+
+static inline struct zone *zone_of(enum zone_type idx)
+{
+	return &contig_page_data.node_zones[idx];
+}
+
+static inline unsigned long zone_end_pfn(const struct zone *zone)
+{
+	return zone->zone_start_pfn + zone->spanned_pages;
+}
+
+static inline bool zone_spans_pfn(const struct zone *zone, unsigned long pfn)
+{
+	return pfn >= zone->zone_start_pfn && pfn < zone_end_pfn(zone);
+}
+
+static struct zone *pfn_zone(unsigned long pfn)
+{
+	for (int i = 0; i < nr_zones; i++)
+		if (zone_spans_pfn(zone_of(i), pfn))
+			return zone_of(i);
+	return NULL;
+}
+
+/* Pageblock types are read racily by get_pageblock_migratetype(). */
+static inline int pfnblock_mt(unsigned long pfn)
+{
+	return __atomic_load_n(&contig_page_data.pageblock_mt[pfn >> pageblock_order],
+			       __ATOMIC_RELAXED);
+}
+
+static void set_pageblock_range_mt(unsigned long pfn, unsigned int order, int mt)
+{
+	unsigned long first = pfn >> pageblock_order;
+	unsigned long n = order > pageblock_order ? 1UL << (order - pageblock_order) : 1;
+
+	for (unsigned long i = 0; i < n; i++)
+		__atomic_store_n(&contig_page_data.pageblock_mt[first + i], (uint8_t)mt,
+				 __ATOMIC_RELAXED);
+}
+
+static inline void account_free(struct zone *zone, long nr)
+{
+	__atomic_store_n(&zone->free_pages, zone->free_pages + nr, __ATOMIC_RELAXED);
+}
+
+static inline void set_allocated_head(struct page *page, unsigned int order, bool comp)
+{
+	page->flags = PG_head | (order << PG_ORDER_SHIFT) | (comp ? PG_compound : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Free lists                                                          */
+
+static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+{
+	struct free_area *area = &zone->free_area[order];
+	struct page *page = pfn_to_page(pfn);
+	uint32_t first = area->free_list[mt];
+
+	page->flags = PG_buddy | (order << PG_ORDER_SHIFT) | ((uint32_t)mt << PG_MT_SHIFT);
+	page->buddy_prev = NO_PFN;
+	page->buddy_next = first;
+	if (first != NO_PFN)
+		pfn_to_page(first)->buddy_prev = (uint32_t)pfn;
+	area->free_list[mt] = (uint32_t)pfn;
+	area->nr_free++;
+}
+
+/* Unlink a free block; its head becomes an interior page (flags 0). */
+static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+	struct page *page = pfn_to_page(pfn);
+	int mt = flags_mt(page->flags);
+
+	if (page->buddy_prev != NO_PFN)
+		pfn_to_page(page->buddy_prev)->buddy_next = page->buddy_next;
+	else
+		area->free_list[mt] = page->buddy_next;
+	if (page->buddy_next != NO_PFN)
+		pfn_to_page(page->buddy_next)->buddy_prev = page->buddy_prev;
+	page->flags = 0;
+	page->buddy_next = page->buddy_prev = NO_PFN;
+	area->nr_free--;
+}
+
+/*
+ * Split the free block [pfn, pfn + 2^high) down to 2^low: the lower part is
+ * kept and each upper half goes back to the free lists, as the kernel does.
+ */
+static void expand(struct zone *zone, unsigned long pfn, unsigned int low,
+		   unsigned int high, int mt)
+{
+	while (high > low) {
+		high--;
+		add_to_free_list(zone, pfn + (1UL << high), high, mt);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation                                                          */
+
+static unsigned long __rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
+{
+	for (unsigned int o = order; o <= MAX_PAGE_ORDER; o++) {
+		uint32_t pfn = zone->free_area[o].free_list[mt];
+
+		if (pfn == NO_PFN)
+			continue;
+		del_page_from_free_list(zone, pfn, o);
+		expand(zone, pfn, order, o, mt);
+		return pfn;
+	}
+	return NO_PFN;
+}
+
+static const int fallbacks[MIGRATE_TYPES][MIGRATE_TYPES - 1] = {
+	[MIGRATE_UNMOVABLE]   = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
+};
+
+static int find_suitable_fallback(const struct free_area *area, int mt)
+{
+	for (int i = 0; i < MIGRATE_TYPES - 1; i++)
+		if (area->free_list[fallbacks[mt][i]] != NO_PFN)
+			return fallbacks[mt][i];
+	return -1;
+}
+
+/*
+ * Whether stealing a block of @order for @start_mt takes over its pageblock:
+ * large blocks always, and unmovable/reclaimable requests always, because
+ * mixing those into movable pageblocks is what fragments memory for good.
+ */
+static bool can_claim_block(unsigned int order, int start_mt)
+{
+	if (order >= pageblock_order / 2)
+		return true;
+	return start_mt == MIGRATE_UNMOVABLE || start_mt == MIGRATE_RECLAIMABLE;
+}
+
+/*
+ * No block of the wanted type: steal one of another type.  The largest is
+ * taken first so that whole pageblocks change hands rather than many small
+ * pieces of different pageblocks.  The kernel claims a pageblock smaller
+ * than the stolen block only when enough of it is free; bootsim claims it
+ * unconditionally (and does not move the pageblock's other free blocks).
+ */
+static unsigned long __rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt)
+{
+	unsigned int co;
+	int fmt = -1;
+	bool claim = false;
+	unsigned long pfn;
+
+	for (co = MAX_PAGE_ORDER + 1; co-- > order;) {
+		fmt = find_suitable_fallback(&zone->free_area[co], start_mt);
+		if (fmt < 0)
+			continue;
+		claim = can_claim_block(co, start_mt);
+		/*
+		 * A movable request that cannot claim anything should not
+		 * break up a large block of another type: take the smallest.
+		 */
+		if (!claim && start_mt == MIGRATE_MOVABLE && co > order) {
+			for (co = order; co <= MAX_PAGE_ORDER; co++) {
+				fmt = find_suitable_fallback(&zone->free_area[co], start_mt);
+				if (fmt >= 0)
+					break;
+			}
+			claim = can_claim_block(co, start_mt);
+		}
+		break;
+	}
+	if (fmt < 0)
+		return NO_PFN;
+
+	pfn = zone->free_area[co].free_list[fmt];
+	del_page_from_free_list(zone, pfn, co);
+	if (claim) {
+		set_pageblock_range_mt(pfn, co, start_mt);
+		fmt = start_mt;
+	}
+	expand(zone, pfn, order, co, fmt);
+	return pfn;
+}
+
+static unsigned long __rmqueue(struct zone *zone, unsigned int order, int mt)
+{
+	unsigned long pfn = __rmqueue_smallest(zone, order, mt);
+
+	if (pfn == NO_PFN)
+		pfn = __rmqueue_fallback(zone, order, mt);
+	return pfn;
+}
+
+/*
+ * __zone_watermark_ok: __GFP_HIGH callers may use half of the min reserve,
+ * and those that also cannot block a further quarter of what is left (§2.8).
+ */
+static bool zone_watermark_ok(struct zone *zone, unsigned int order,
+			      enum zone_watermarks mark, unsigned int alloc_flags)
+{
+	long min = (long)zone->watermark[mark];
+	long free = (long)__atomic_load_n(&zone->free_pages, __ATOMIC_RELAXED);
+
+	if (alloc_flags & ALLOC_MIN_RESERVE) {
+		min -= min / 2;
+		if (alloc_flags & ALLOC_NON_BLOCK)
+			min -= min / 4;
+	}
+	return free - (1L << order) >= min;
+}
+
+/* Walk the zonelist from gfp's zone down to ZONE_DMA. */
+static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags,
+					   enum zone_watermarks mark)
+{
+	int mt = gfp_migratetype(gfp);
+
+	for (int z = (int)gfp_zone(gfp); z >= 0; z--) {
+		struct zone *zone = zone_of(z);
+		unsigned long pfn;
+
+		if (!zone->present_pages)
+			continue;
+		if (!zone_watermark_ok(zone, order, mark, alloc_flags))
+			continue;
+		spin_lock(&zone->lock);
+		pfn = __rmqueue(zone, order, mt);
+		if (pfn != NO_PFN) {
+			/* Marked under the lock so the invariant walk never sees a hole. */
+			set_allocated_head(pfn_to_page(pfn), order, gfp & __GFP_COMP);
+			account_free(zone, -(1L << order));
+			zone->nr_alloc_calls++;
+		}
+		spin_unlock(&zone->lock);
+		if (pfn != NO_PFN)
+			return pfn_to_page(pfn);
+	}
+	return NULL;
+}
+
+/* gfp_to_alloc_flags(): the reserves a slow-path caller may dip into. */
+static unsigned int gfp_to_alloc_flags(gfp_t gfp)
+{
+	unsigned int alloc_flags = 0;
+
+	if (gfp & __GFP_HIGH)
+		alloc_flags |= ALLOC_MIN_RESERVE;
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC))
+		alloc_flags |= ALLOC_NON_BLOCK;
+	return alloc_flags;
+}
+
+/*
+ * Fast path against WMARK_LOW, then the slow path against WMARK_MIN with the
+ * reserves gfp grants.  There is no reclaim, compaction or OOM killer: what
+ * the slow path cannot find is a failure.  *alloc_flags is updated to what
+ * the successful attempt used, as the kernel hands it to prep_new_page().
+ */
+static struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
+				       unsigned int *alloc_flags)
+{
+	struct page *page;
+
+	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_LOW);
+	if (page)
+		return page;
+	*alloc_flags |= gfp_to_alloc_flags(gfp);
+	return get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
+}
+
+/*
+ * might_alloc() → might_sleep_if(): the report a blocking allocation from
+ * atomic context or an RCU reader gets (the D11 oracle).  Only the atomic
+ * states the simulator tracks count: spinlocks, NMI, RCU readers.
+ */
+static void might_alloc(gfp_t gfp)
+{
+	struct task_struct *t = current;
+	int in_atomic;
+
+	if (!gfpflags_allow_blocking(gfp))
+		return;
+	in_atomic = t->lock_depth > 0 || t->in_nmi;
+	if (!in_atomic && t->rcu_read_depth <= 0)
+		return;
+	sim_report_bug("BUG: sleeping function called from invalid context at mm/page_alloc.c:%d\n"
+		       "in_atomic(): %d, irqs_disabled(): %d, non_block: %d, pid: %d, name: %s\n"
+		       "RCU nest depth: %d, expected: 0\n",
+		       __LINE__, in_atomic, t->in_nmi ? 1 : 0, 0, t->pid, t->comm,
+		       t->rcu_read_depth);
+}
+
+static void warn_alloc(gfp_t gfp, unsigned int order)
+{
+	char buf[256];
+
+	if (gfp & __GFP_NOWARN)
+		return;
+	gfp_print(buf, sizeof(buf), gfp);
+	pr_warn("%s: page allocation failure: order:%u, mode:%#x(%s)",
+		current->comm, order, gfp, buf);
+}
+
+static void count_alloc_failure(gfp_t gfp)
+{
+	/* Charged to the first populated zone the request could use. */
+	for (int z = (int)gfp_zone(gfp); z >= 0; z--) {
+		struct zone *zone = zone_of(z);
+
+		if (!zone->present_pages)
+			continue;
+		spin_lock(&zone->lock);
+		zone->nr_alloc_failed++;
+		spin_unlock(&zone->lock);
+		return;
+	}
+}
+
+static void zero_pages(struct page *page, unsigned int order)
+{
+	void *addr = page_address(page);
+	size_t bytes = PAGE_SIZE << order;
+
+	if (!addr)
+		return;
+	/* Anonymous private memory reads back as zeroes once dropped. */
+	if (bytes >= ZERO_MADVISE_MIN && zero_by_madvise &&
+	    !madvise(addr, bytes, MADV_DONTNEED))
+		return;
+	memset(addr, 0, bytes);
+}
+
+static void debug_check(void)
+{
+	long n;
+
+	if (likely(debug_level <= 0))
+		return;
+	n = mem_check_invariants(stderr);
+	if (n)
+		fprintf(stderr, "bootsim: %ld allocator invariant violation(s)\n", n);
+}
+
+/*
+ * post_alloc_hook(): everything a new allocation gets once it is off the free
+ * lists, with no zone lock held.  The tagging hook comes last, as in the
+ * kernel, because it may allocate (early PFN tracking pages).
+ */
+static void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp,
+			    unsigned int alloc_flags)
+{
+	set_page_refcount(page, 1);
+	if (gfp & __GFP_ZERO)
+		zero_pages(page, order);
+	if (hooks.post_alloc)
+		hooks.post_alloc(page, order, gfp, alloc_flags);
+}
+
+/*
+ * trace_mm_page_alloc() sits in __alloc_pages after prep_new_page(), so an
+ * allocation made by the tagging hook is traced before the one that caused it;
+ * bulk allocations emit no event at all (traces/README.md item 4).
+ */
+static void trace_alloc(struct page *page, unsigned int order, gfp_t gfp)
+{
+	if (hooks.trace_alloc)
+		hooks.trace_alloc(page, order, gfp, gfp_migratetype(gfp));
+}
+
+struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_nid,
+				  void *nodemask, unsigned int alloc_flags)
+{
+	struct page *page;
+
+	SIM_POINT("alloc pages", NULL);
+	/* §2.8: only the caller-visible alloc_flags may come in. */
+	if (WARN_ON(alloc_flags & ~ALLOC_CALLER_MASK))
+		return NULL;
+	if (order > MAX_PAGE_ORDER) {
+		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
+	might_alloc(gfp);
+	if (unlikely(!mem_ready))
+		return NULL;
+
+	page = __alloc_pages_core(gfp, order, &alloc_flags);
+	if (!page) {
+		count_alloc_failure(gfp);
+		warn_alloc(gfp, order);
+		return NULL;
+	}
+	post_alloc_hook(page, order, gfp, alloc_flags);
+	trace_alloc(page, order, gfp);
+	debug_check();
+	return page;
+}
+
+struct page *alloc_pages_noprof(gfp_t gfp, unsigned int order)
+{
+	return __alloc_pages_noprof(gfp, order, 0, NULL, ALLOC_DEFAULT);
+}
+
+unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
+				      unsigned long nr_pages, struct page **page_array)
+{
+	unsigned long nr = 0;
+
+	SIM_POINT("alloc pages bulk", page_array);
+	if (!page_array)
+		return 0;
+	might_alloc(gfp);
+	for (unsigned long i = 0; i < nr_pages; i++) {
+		unsigned int alloc_flags = ALLOC_DEFAULT;
+		struct page *page;
+
+		if (page_array[i])
+			continue;
+		page = mem_ready ? __alloc_pages_core(gfp, 0, &alloc_flags) : NULL;
+		if (!page) {
+			count_alloc_failure(gfp);
+			warn_alloc(gfp, 0);
+			break;
+		}
+		/* prep_new_page() runs the post-alloc hook for every page. */
+		post_alloc_hook(page, 0, gfp, alloc_flags);
+		page_array[i] = page;
+		debug_check();
+	}
+	for (unsigned long i = 0; i < nr_pages; i++)
+		nr += page_array[i] != NULL;
+	return nr;
+}
+
+static unsigned int get_order(size_t size)
+{
+	unsigned int order = 0;
+
+	while ((PAGE_SIZE << order) < size && order < 63 - PAGE_SHIFT)
+		order++;
+	return order;
+}
+
+void *alloc_pages_exact_nid_noprof(int nid, size_t size, gfp_t gfp)
+{
+	unsigned int order = get_order(size);
+	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE);
+	struct page *page;
+
+	if (!size)
+		return NULL;
+	/* The tail is split off and freed: it cannot be compound or highmem. */
+	if (WARN_ON_ONCE(gfp & (__GFP_COMP | __GFP_HIGHMEM)))
+		gfp &= ~(__GFP_COMP | __GFP_HIGHMEM);
+	page = __alloc_pages_noprof(gfp, order, nid, NULL, ALLOC_DEFAULT);
+	if (!page)
+		return NULL;
+	/* make_alloc_exact() */
+	split_page(page, order);
+	for (unsigned long i = nr; i < (1UL << order); i++)
+		__free_page(page + i);
+	return page_address(page);
+}
+
+void free_pages_exact(void *virt, size_t size)
+{
+	unsigned long nr = DIV_ROUND_UP(size, PAGE_SIZE);
+	uintptr_t addr = (uintptr_t)virt;
+
+	for (unsigned long i = 0; i < nr; i++, addr += PAGE_SIZE)
+		__free_page(virt_to_page((const void *)addr));
+}
+
+/* ------------------------------------------------------------------ */
+/* Freeing                                                             */
+
+/*
+ * Return [pfn, pfn + 2^order) to the zone, merging with free buddies.  Like
+ * the kernel since 6.10, a buddy's pageblocks take the freed block's
+ * migratetype when the merge crosses pageblocks, so a free block never
+ * straddles pageblocks of different types.
+ */
+static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int order)
+{
+	int mt = pfnblock_mt(pfn);
+
+	pfn_to_page(pfn)->flags = 0;
+	account_free(zone, 1L << order);
+	while (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1UL << order);
+		struct page *buddy;
+
+		if (!zone_spans_pfn(zone, buddy_pfn))
+			break;
+		buddy = pfn_to_page(buddy_pfn);
+		if (!PageBuddy(buddy) || flags_order(buddy->flags) != order)
+			break;
+		del_page_from_free_list(zone, buddy_pfn, order);
+		if (order >= pageblock_order && pfnblock_mt(buddy_pfn) != mt)
+			set_pageblock_range_mt(buddy_pfn, order, mt);
+		pfn &= buddy_pfn;
+		order++;
+	}
+	add_to_free_list(zone, pfn, order, mt);
+}
+
+/* free_pages_prepare(): the trace event, then the tag subtraction (§2.5). */
+static void __free_pages_prepare(struct page *page, unsigned int order)
+{
+	if (hooks.trace_free)
+		hooks.trace_free(page, order);
+	if (hooks.free_prepare)
+		hooks.free_prepare(page, order);
+	set_page_refcount(page, 0);
+}
+
+static void __free_frozen_pages(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+
+	__free_pages_prepare(page, order);
+	spin_lock(&zone->lock);
+	__free_one_page(zone, page_to_pfn(page), order);
+	zone->nr_free_calls++;
+	spin_unlock(&zone->lock);
+	debug_check();
+}
+
+/* bad_page(): the kernel's report for a page in the wrong state. */
+static void bad_page(unsigned long pfn, const char *reason)
+{
+	__atomic_fetch_add(&bad_free_count, 1, __ATOMIC_RELAXED);
+	sim_report_bug("BUG: Bad page state in process %s  pfn:%05lx\n"
+		       "page dumped because: %s\n",
+		       current->comm, pfn, reason);
+}
+
+/*
+ * The free block or allocated block containing the interior page @pfn: its
+ * head is the first aligned candidate below @pfn whose order covers @pfn.
+ */
+static unsigned long find_containing_head(const struct zone *zone, unsigned long pfn)
+{
+	for (unsigned int k = 1; k <= MAX_PAGE_ORDER; k++) {
+		unsigned long head = pfn & ~((1UL << k) - 1);
+		uint32_t flags;
+
+		if (head == pfn)
+			continue;
+		if (head < zone->zone_start_pfn)
+			break;
+		flags = pfn_to_page(head)->flags;
+		if ((flags & (PG_buddy | PG_head)) && flags_order(flags) >= k)
+			return head;
+	}
+	return NO_PFN;
+}
+
+/*
+ * Is freeing @page with @order legitimate?  Anything else is reported and the
+ * free ignored, so one bad free does not cascade into list corruption.
+ */
+static enum bad_free_reason free_pages_check(struct page *page, unsigned int order)
+{
+	uintptr_t base = (uintptr_t)contig_page_data.mem_map;
+	uintptr_t off = (uintptr_t)page - base;
+	unsigned long pfn = off / sizeof(struct page);
+	enum bad_free_reason why = BAD_FREE_NONE;
+	unsigned int have = 0;
+	struct zone *zone;
+	char reason[96];
+	uint32_t flags;
+
+	if (!base || (uintptr_t)page < base || off % sizeof(struct page) || !pfn_valid(pfn) ||
+	    !(zone = pfn_zone(pfn))) {
+		bad_page(pfn, "invalid pfn");
+		return BAD_FREE_INVALID_PFN;
+	}
+
+	spin_lock(&zone->lock);
+	flags = page->flags;
+	if (flags & PG_reserved) {
+		why = BAD_FREE_RESERVED;
+	} else if (flags & PG_buddy) {
+		why = BAD_FREE_DOUBLE;
+	} else if (flags & PG_head) {
+		have = flags_order(flags);
+		if (have != order)
+			why = BAD_FREE_ORDER;
+	} else {
+		unsigned long head = find_containing_head(zone, pfn);
+
+		/* Inside a free block: it was freed and merged already. */
+		if (head != NO_PFN && PageBuddy(pfn_to_page(head)))
+			why = BAD_FREE_DOUBLE;
+		else
+			why = BAD_FREE_NOT_HEAD;
+	}
+	spin_unlock(&zone->lock);
+
+	switch (why) {
+	case BAD_FREE_NONE:
+		return why;
+	case BAD_FREE_RESERVED:
+		snprintf(reason, sizeof(reason), "free of a reserved page");
+		break;
+	case BAD_FREE_DOUBLE:
+		snprintf(reason, sizeof(reason),
+			 "double free (page already in the buddy allocator)");
+		break;
+	case BAD_FREE_ORDER:
+		snprintf(reason, sizeof(reason), "free with order %u of an order-%u allocation",
+			 order, have);
+		break;
+	default:
+		snprintf(reason, sizeof(reason), "free of a tail page");
+		break;
+	}
+	bad_page(pfn, reason);
+	return why;
+}
+
+/*
+ * A non-compound block whose head is still referenced keeps only its head
+ * page; the rest is freed in buddy chunks.  Make each chunk an allocated head
+ * of its own order first (under the lock, so the zone stays walkable), as if
+ * the block had been split that way.
+ */
+static void split_for_partial_free(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+
+	spin_lock(&zone->lock);
+	set_allocated_head(page, 0, false);
+	for (unsigned int o = order; o-- > 0;)
+		set_allocated_head(page + (1UL << o), o, false);
+	spin_unlock(&zone->lock);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	struct alloc_tag *tag = NULL;
+	bool compound;
+
+	SIM_POINT("free pages", page);
+	if (free_pages_check(page, order) != BAD_FREE_NONE)
+		return;
+
+	/* Read before the reference drop: the page may be freed by others. */
+	compound = PageCompound(page);
+	if (!compound && order && hooks.tag_get)
+		tag = hooks.tag_get(page);
+
+	if (put_page_testzero(page)) {
+		__free_frozen_pages(page, order);
+		return;
+	}
+	if (compound || !order)
+		return;
+
+	/* §2.5, 7.2 form: the tail's bytes (not calls) leave the head's tag once. */
+	if (tag && hooks.tag_sub_pages)
+		hooks.tag_sub_pages(tag, (1U << order) - 1);
+	split_for_partial_free(page, order);
+	while (order-- > 0) {
+		/* The tail chunks carry no tag of their own: mark them EMPTY. */
+		if (hooks.clear_tag_ref)
+			hooks.clear_tag_ref(page + (1UL << order));
+		__free_frozen_pages(page + (1UL << order), order);
+	}
+}
+
+void split_page(struct page *page, unsigned int order)
+{
+	struct zone *zone;
+	bool ok;
+
+	if (WARN_ON(mem_allocated_order(page) < 0) || WARN_ON(PageCompound(page)))
+		return;
+	zone = page_zone(page);
+	spin_lock(&zone->lock);
+	ok = flags_order(page->flags) == order;
+	if (ok) {
+		for (unsigned long i = 1; i < (1UL << order); i++) {
+			set_allocated_head(page + i, 0, false);
+			set_page_refcount(page + i, 1);
+		}
+		set_allocated_head(page, 0, false);
+	}
+	spin_unlock(&zone->lock);
+	if (WARN_ON(!ok))
+		return;
+	if (hooks.split)
+		hooks.split(page, order, 0);
+	debug_check();
+}
+
+/* ------------------------------------------------------------------ */
+/* Claiming a given block (trace replay)                               */
+
+struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
+			     const char **why)
+{
+	const char *dummy;
+	struct zone *zone;
+	unsigned long head = NO_PFN;
+	unsigned int k;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	SIM_POINT("claim block", NULL);
+	if (order > MAX_PAGE_ORDER || (pfn & ((1UL << order) - 1))) {
+		*why = "misaligned";
+		return NULL;
+	}
+	if (!mem_ready || pfn >= max_pfn || pfn + (1UL << order) > max_pfn) {
+		*why = "beyond memory";
+		return NULL;
+	}
+	if (pfn < reserved_end_pfn) {
+		*why = "reserved";
+		return NULL;
+	}
+	zone = pfn_zone(pfn);
+	if (!zone || pfn + (1UL << order) > zone_end_pfn(zone)) {
+		*why = "beyond memory";
+		return NULL;
+	}
+
+	spin_lock(&zone->lock);
+	for (k = order; k <= MAX_PAGE_ORDER; k++) {
+		unsigned long cand = pfn & ~((1UL << k) - 1);
+		struct page *p;
+
+		if (cand < zone->zone_start_pfn)
+			break;
+		p = pfn_to_page(cand);
+		if (PageBuddy(p) && flags_order(p->flags) == k) {
+			head = cand;
+			break;
+		}
+	}
+	if (head != NO_PFN) {
+		int mt = flags_mt(pfn_to_page(head)->flags);
+
+		del_page_from_free_list(zone, head, k);
+		/* Give back the half that does not hold the wanted block, down to @order. */
+		while (k > order) {
+			k--;
+			if (pfn & (1UL << k)) {
+				add_to_free_list(zone, head, k, mt);
+				head += 1UL << k;
+			} else {
+				add_to_free_list(zone, head + (1UL << k), k, mt);
+			}
+		}
+		set_allocated_head(pfn_to_page(pfn), order, gfp & __GFP_COMP);
+		account_free(zone, -(1L << order));
+		zone->nr_alloc_calls++;
+	}
+	spin_unlock(&zone->lock);
+
+	if (head == NO_PFN) {
+		*why = "not free";
+		return NULL;
+	}
+	post_alloc_hook(pfn_to_page(pfn), order, gfp, ALLOC_DEFAULT);
+	trace_alloc(pfn_to_page(pfn), order, gfp);
+	debug_check();
+	return pfn_to_page(pfn);
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown                                                  */
+
+static unsigned long int_sqrt(unsigned long x)
+{
+	unsigned long r = 0, bit = 1UL << (BITS_PER_LONG - 2);
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
+/*
+ * init_per_zone_wmark_min() + __setup_per_zone_wmarks(): min_free_kbytes
+ * grows with the square root of low memory, each zone gets a share of it in
+ * proportion to its size, and low/high sit a scale-factor step above min.
+ */
+static void setup_per_zone_wmarks(void)
+{
+	unsigned long lowmem_pages = 0, min_free_kbytes, pages_min;
+
+	for (int i = 0; i < nr_zones; i++)
+		lowmem_pages += zone_of(i)->present_pages;
+	if (!lowmem_pages)
+		return;
+	min_free_kbytes = int_sqrt(lowmem_pages * (PAGE_SIZE >> 10) * 16);
+	min_free_kbytes = min(max(min_free_kbytes, 128UL), 262144UL);
+	pages_min = min_free_kbytes >> (PAGE_SHIFT - 10);
+
+	for (int i = 0; i < nr_zones; i++) {
+		struct zone *zone = zone_of(i);
+		unsigned long wmin = pages_min * zone->present_pages / lowmem_pages;
+		unsigned long step = max(wmin >> 2,
+					 zone->present_pages * WATERMARK_SCALE_FACTOR / 10000);
+
+		zone->watermark[WMARK_MIN] = wmin;
+		zone->watermark[WMARK_LOW] = wmin + step;
+		zone->watermark[WMARK_HIGH] = wmin + 2 * step;
+	}
+}
+
+/*
+ * memblock_free_all(): hand a zone's memory to the allocator in maximal
+ * aligned blocks, lowest first, each at the head of its list — so the highest
+ * block of a zone is the first one handed out.  Only block heads are written:
+ * the rest of mem_map stays untouched (and costs no RSS).
+ */
+static void free_zone_range(struct zone *zone, unsigned long start, unsigned long end)
+{
+	unsigned long pfn = start;
+
+	while (pfn < end) {
+		unsigned int order = pfn ? (unsigned int)__builtin_ctzl(pfn) : MAX_PAGE_ORDER;
+
+		order = min(order, (unsigned int)MAX_PAGE_ORDER);
+		while (pfn + (1UL << order) > end)
+			order--;
+		add_to_free_list(zone, pfn, order, MIGRATE_MOVABLE);
+		account_free(zone, 1L << order);
+		pfn += 1UL << order;
+	}
+}
+
+static void init_zone(enum zone_type idx, unsigned long start, unsigned long end)
+{
+	struct zone *zone = zone_of(idx);
+	unsigned long reserved = 0;
+
+	zone->name = zone_names[idx];
+	zone->idx = idx;
+	zone->zone_start_pfn = start;
+	zone->spanned_pages = end > start ? end - start : 0;
+	if (reserved_end_pfn > start)
+		reserved = min(reserved_end_pfn, end) - start;
+	zone->present_pages = zone->spanned_pages - reserved;
+	spin_lock_init(&zone->lock);
+	zone->lock.name = zone->name;
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+			zone->free_area[o].free_list[mt] = NO_PFN;
+}
+
+int mem_setup(const struct mem_params *params)
+{
+	struct pglist_data *pgdat = &contig_page_data;
+	unsigned long pages, nr_pageblocks;
+	int bits;
+
+	if (mem_ready)
+		return -EBUSY;
+	if (!params)
+		return -EINVAL;
+	bits = params->bits_per_long ? params->bits_per_long : 64;
+	if (bits != 64)
+		return -EINVAL;
+	if (params->mem_bytes < MIN_MEM_BYTES)
+		return -EINVAL;
+	pages = (unsigned long)(params->mem_bytes >> PAGE_SHIFT) & ~(pageblock_nr_pages - 1);
+	/* Free lists link PFNs in 32 bits. */
+	if (pages >= NO_PFN)
+		return -EINVAL;
+	if (params->reserved_low_pages >= pages)
+		return -EINVAL;
+
+	memset(pgdat, 0, sizeof(*pgdat));
+	pgdat->phys_bytes = pages * PAGE_SIZE;
+	pgdat->mem_map_bytes = pages * sizeof(struct page);
+	nr_pageblocks = pages >> pageblock_order;
+
+	pgdat->phys = mmap(NULL, pgdat->phys_bytes, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pgdat->phys == MAP_FAILED)
+		goto fail;
+	pgdat->mem_map = mmap(NULL, pgdat->mem_map_bytes, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pgdat->mem_map == MAP_FAILED)
+		goto fail;
+	pgdat->pageblock_mt = calloc(nr_pageblocks, 1);
+	if (!pgdat->pageblock_mt)
+		goto fail;
+	/* The kernel's memmap_init marks every pageblock movable. */
+	memset(pgdat->pageblock_mt, MIGRATE_MOVABLE, nr_pageblocks);
+
+	max_pfn = pages;
+	pgdat->node_start_pfn = 0;
+	pgdat->node_spanned_pages = pages;
+	reserved_end_pfn = params->reserved_low_pages;
+	zero_by_madvise = sysconf(_SC_PAGESIZE) == (long)PAGE_SIZE;
+	nr_zones = ZONE_NORMAL + 1;
+	bad_free_count = 0;
+
+	init_zone(ZONE_DMA, 0, min(pages, DMA_END_PFN));
+	init_zone(ZONE_DMA32, min(pages, DMA_END_PFN), min(pages, DMA32_END_PFN));
+	init_zone(ZONE_NORMAL, min(pages, DMA32_END_PFN), pages);
+	/* Not configured on 64-bit yet: empty, and outside the zone walk. */
+	init_zone(ZONE_HIGHMEM, pages, pages);
+	init_zone(ZONE_MOVABLE, pages, pages);
+
+	for (unsigned long pfn = 0; pfn < reserved_end_pfn; pfn++) {
+		pfn_to_page(pfn)->flags = PG_reserved;
+		set_page_refcount(pfn_to_page(pfn), 1);
+	}
+	for (int i = 0; i < nr_zones; i++) {
+		struct zone *zone = zone_of(i);
+
+		free_zone_range(zone, max(zone->zone_start_pfn, reserved_end_pfn),
+				zone_end_pfn(zone));
+	}
+	setup_per_zone_wmarks();
+	mem_ready = true;
+	return 0;
+
+fail:
+	if (pgdat->phys && pgdat->phys != MAP_FAILED)
+		munmap(pgdat->phys, pgdat->phys_bytes);
+	if (pgdat->mem_map && pgdat->mem_map != MAP_FAILED)
+		munmap(pgdat->mem_map, pgdat->mem_map_bytes);
+	memset(pgdat, 0, sizeof(*pgdat));
+	return -ENOMEM;
+}
+
+void mem_teardown(void)
+{
+	struct pglist_data *pgdat = &contig_page_data;
+
+	if (!mem_ready)
+		return;
+	mem_ready = false;
+	munmap(pgdat->phys, pgdat->phys_bytes);
+	munmap(pgdat->mem_map, pgdat->mem_map_bytes);
+	free(pgdat->pageblock_mt);
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		pthread_mutex_destroy(&pgdat->node_zones[i].lock.mutex);
+	memset(pgdat, 0, sizeof(*pgdat));
+	max_pfn = 0;
+	nr_zones = 0;
+	reserved_end_pfn = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors                                                           */
+
+void *page_address(const struct page *page)
+{
+	return contig_page_data.phys + page_to_pfn(page) * PAGE_SIZE;
+}
+
+struct page *virt_to_page(const void *addr)
+{
+	uintptr_t off = (uintptr_t)addr - (uintptr_t)contig_page_data.phys;
+
+	/* No range check, as in the kernel: a bad address makes a bad page. */
+	return (struct page *)((uintptr_t)contig_page_data.mem_map +
+			       (off >> PAGE_SHIFT) * sizeof(struct page));
+}
+
+struct zone *page_zone(const struct page *page)
+{
+	return pfn_zone(page_to_pfn(page));
+}
+
+int get_pageblock_migratetype(const struct page *page)
+{
+	return pfnblock_mt(page_to_pfn(page));
+}
+
+void mem_set_hooks(const struct alloc_hooks *h)
+{
+	if (h)
+		hooks = *h;
+	else
+		memset(&hooks, 0, sizeof(hooks));
+}
+
+void mem_set_debug_level(int level)
+{
+	debug_level = level;
+}
+
+unsigned long mem_bad_free_count(void)
+{
+	return __atomic_load_n(&bad_free_count, __ATOMIC_RELAXED);
+}
+
+int mem_allocated_order(const struct page *page)
+{
+	uintptr_t base = (uintptr_t)contig_page_data.mem_map;
+	uintptr_t off = (uintptr_t)page - base;
+
+	if (!base || (uintptr_t)page < base || off % sizeof(struct page) ||
+	    !pfn_valid(off / sizeof(struct page)))
+		return -1;
+	if (!(page->flags & PG_head))
+		return -1;
+	return (int)flags_order(page->flags);
+}
+
+int mem_zone_stats(struct mem_zone_stats *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < nr_zones && n < max; i++, n++) {
+		struct zone *zone = zone_of(i);
+
+		spin_lock(&zone->lock);
+		out[n] = (struct mem_zone_stats){
+			.name = zone->name,
+			.start_pfn = zone->zone_start_pfn,
+			.spanned = zone->spanned_pages,
+			.present = zone->present_pages,
+			.free_pages = zone->free_pages,
+			.min_wmark = zone->watermark[WMARK_MIN],
+			.nr_alloc_calls = zone->nr_alloc_calls,
+			.nr_free_calls = zone->nr_free_calls,
+			.nr_alloc_failed = zone->nr_alloc_failed,
+		};
+		spin_unlock(&zone->lock);
+	}
+	return n;
+}
+
+/* Step over the block whose head is at @pfn; bad states step one page. */
+static unsigned long block_pages(uint32_t flags)
+{
+	if ((flags & (PG_buddy | PG_head)) && flags_order(flags) <= MAX_PAGE_ORDER)
+		return 1UL << flags_order(flags);
+	return 1;
+}
+
+void mem_for_each_allocated_block(void (*fn)(struct page *head, unsigned int order,
+					     void *arg), void *arg)
+{
+	for (int i = 0; i < nr_zones; i++) {
+		struct zone *zone = zone_of(i);
+		unsigned long pfn = zone->zone_start_pfn, end = zone_end_pfn(zone);
+
+		while (pfn < end) {
+			struct page *page = pfn_to_page(pfn);
+			uint32_t flags = page->flags;
+
+			if ((flags & PG_head) && !(flags & PG_buddy))
+				fn(page, flags_order(flags), arg);
+			pfn += block_pages(flags);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Invariant checker                                                   */
+
+#define MAX_VIOLATIONS_SHOWN	10
+
+struct inv_ctx {
+	FILE *log;
+	long violations;
+};
+
+static __printf(2, 3) void violation(struct inv_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++c->violations > MAX_VIOLATIONS_SHOWN || !c->log)
+		return;
+	fputs("mem_check_invariants: ", c->log);
+	va_start(ap, fmt);
+	vfprintf(c->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->log);
+}
+
+/*
+ * Interior pages are not visited (that would touch all of mem_map); a stale
+ * head inside a block is caught when a free list leads to it.
+ */
+static void check_zone(struct inv_ctx *c, struct zone *zone)
+{
+	unsigned long start = zone->zone_start_pfn, end = zone_end_pfn(zone);
+	unsigned long walk_blocks[NR_PAGE_ORDERS] = { 0 };
+	unsigned long free = 0, allocated = 0, reserved = 0, listed_pages = 0;
+	unsigned long pfn = start;
+
+	while (pfn < end) {
+		uint32_t flags = pfn_to_page(pfn)->flags;
+		unsigned int order = flags_order(flags);
+		unsigned long nr;
+
+		if (flags == PG_reserved) {
+			reserved++;
+			pfn++;
+			continue;
+		}
+		if (!(flags & (PG_buddy | PG_head)) || (flags & PG_reserved) ||
+		    ((flags & PG_buddy) && (flags & PG_head))) {
+			violation(c, "%s pfn %#lx: not a block head (flags %#x)",
+				  zone->name, pfn, flags);
+			pfn++;
+			continue;
+		}
+		if (order > MAX_PAGE_ORDER) {
+			violation(c, "%s pfn %#lx: order %u", zone->name, pfn, order);
+			pfn++;
+			continue;
+		}
+		nr = 1UL << order;
+		if (pfn & (nr - 1))
+			violation(c, "%s pfn %#lx: order-%u block misaligned",
+				  zone->name, pfn, order);
+		if (pfn + nr > end)
+			violation(c, "%s pfn %#lx: order-%u block crosses the zone end %#lx",
+				  zone->name, pfn, order, end);
+		if (flags & PG_buddy) {
+			free += nr;
+			walk_blocks[order]++;
+		} else {
+			allocated += nr;
+		}
+		pfn += nr;
+	}
+
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
+		struct free_area *area = &zone->free_area[order];
+		unsigned long listed = 0;
+		unsigned long limit = area->nr_free + walk_blocks[order] + 1;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			uint32_t prev = NO_PFN, cur = area->free_list[mt];
+
+			while (cur != NO_PFN) {
+				struct page *p;
+
+				if (!zone_spans_pfn(zone, cur)) {
+					violation(c, "%s order-%u %d list: pfn %#x outside the zone",
+						  zone->name, order, mt, cur);
+					break;
+				}
+				p = pfn_to_page(cur);
+				if (!PageBuddy(p))
+					violation(c, "%s order-%u %d list: pfn %#x not free (flags %#x)",
+						  zone->name, order, mt, cur, p->flags);
+				else if (flags_order(p->flags) != order ||
+					 flags_mt(p->flags) != mt)
+					violation(c, "%s order-%u %d list: pfn %#x is order-%u type %d",
+						  zone->name, order, mt, cur,
+						  flags_order(p->flags), flags_mt(p->flags));
+				if (p->buddy_prev != prev)
+					violation(c, "%s order-%u %d list: pfn %#x prev %#x, expected %#x",
+						  zone->name, order, mt, cur, p->buddy_prev, prev);
+				if (find_containing_head(zone, cur) != NO_PFN)
+					violation(c, "%s order-%u %d list: pfn %#x inside another block",
+						  zone->name, order, mt, cur);
+				if (++listed > limit) {
+					violation(c, "%s order-%u %d list: loops", zone->name,
+						  order, mt);
+					break;
+				}
+				prev = cur;
+				cur = p->buddy_next;
+			}
+		}
+		if (listed != area->nr_free)
+			violation(c, "%s order %u: %lu blocks listed, nr_free %lu",
+				  zone->name, order, listed, area->nr_free);
+		if (walk_blocks[order] != area->nr_free)
+			violation(c, "%s order %u: %lu free blocks in the zone, nr_free %lu",
+				  zone->name, order, walk_blocks[order], area->nr_free);
+		listed_pages += area->nr_free << order;
+	}
+
+	if (free != zone->free_pages)
+		violation(c, "%s: %lu free pages found, free_pages %lu",
+			  zone->name, free, zone->free_pages);
+	if (listed_pages != zone->free_pages)
+		violation(c, "%s: free lists hold %lu pages, free_pages %lu",
+			  zone->name, listed_pages, zone->free_pages);
+	if (free + allocated != zone->present_pages)
+		violation(c, "%s: %lu free + %lu allocated pages, present %lu",
+			  zone->name, free, allocated, zone->present_pages);
+	if (reserved + zone->present_pages != zone->spanned_pages)
+		violation(c, "%s: %lu reserved + %lu present pages, spanned %lu",
+			  zone->name, reserved, zone->present_pages, zone->spanned_pages);
+}
+
+long mem_check_invariants(FILE *log)
+{
+	struct inv_ctx c = { .log = log };
+
+	for (int i = 0; i < nr_zones; i++) {
+		struct zone *zone = zone_of(i);
+
+		spin_lock(&zone->lock);
+		check_zone(&c, zone);
+		spin_unlock(&zone->lock);
+	}
+	if (c.violations > MAX_VIOLATIONS_SHOWN && log)
+		fprintf(log, "mem_check_invariants: %ld more violation(s) not shown\n",
+			c.violations - MAX_VIOLATIONS_SHOWN);
+	return c.violations;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * alloc_tag/early_pfn.h - the early-PFN logic of §3 behind one ops table.
+ *
+ * Every posted version of the logic has the same two entry points (§3,
+ * "common skeleton"):
+ *   RECORD  alloc_tag_add_early_pfn(pfn, gfp, alloc_flags), called from the
+ *           slot-missing branch of __pgalloc_tag_add();
+ *   CLEAR   clear_early_alloc_pfn_tag_refs(), the page_alloc_tagging
+ *           client's init callback, run once after the page_ext walk.
+ * A variant supplies both plus a reset for a fresh machine.  Besides the
+ * kernel logic, variants keep bootsim's own counters (struct early_pfn_stats)
+ * that the oracles and the boot summary read; updating them is never a
+ * scheduling point.
+ *
+ *   | API                          | context                    |
+ *   |------------------------------|----------------------------|
+ *   | early_pfn_select / _lookup   | machine setup, no CPUs     |
+ *   | alloc_tag_add_early_pfn      | any CPU, any time          |
+ *   | clear_early_alloc_pfn_tag_refs | the page_ext_init CPU    |
+ *   | early_pfn_stats_read         | host thread, CPUs stopped  |
+ */
+#ifndef ALLOC_TAG_EARLY_PFN_H
+#define ALLOC_TAG_EARLY_PFN_H
+
+#include "alloc/gfp.h"
+
+/* Recursion guard of L1–L6: aliases __GFP_NO_OBJ_EXT (§3.7, D15). */
+#define __GFP_NO_CODETAG	__GFP_NO_OBJ_EXT
+
+struct early_pfn_stats {
+	long slot_missing_allocs;	/* RECORD calls: allocations without a slot */
+	long pfns_recorded;		/* RECORD stored a PFN */
+	long pfns_dropped;		/* tracking page allocation failed (D18) */
+	long pfns_skipped_marker;	/* recursion guard returned early */
+	long pfns_after_clear;		/* RECORD found the worker gone */
+	long tracking_pages_alloc;	/* pages the worker allocated */
+	long tracking_pages_published;	/* won the head cmpxchg */
+	long tracking_pages_lost_race;	/* lost it and were freed */
+	long tracking_pages_freed_clear;/* freed by CLEAR */
+	long tracking_pages_accounted_freed; /* D13: held a real tag at free */
+	long head_cmpxchg_failed;
+	long count_cmpxchg_failed;
+	long clear_stamped;		/* slot NULL → EMPTY */
+	long clear_kept;		/* slot non-NULL, left alone */
+	long clear_no_slot;		/* PFN invalid or still without page_ext */
+	long clear_runs;
+	long max_pool_pages_live;
+};
+
+struct early_pfn_variant {
+	const char *id;		/* spec id: "L6"; matched case-insensitively */
+	const char *section;	/* "§3.10" */
+	const char *summary;	/* one line for `bootsim variants` */
+	const char *details;	/* --verbose: choices made, [REC] readings */
+	void (*reset)(void);
+	void (*add)(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags);
+	void (*clear)(void);
+	/* live tracking pages, for the D10 reachability oracle; may be NULL */
+	long (*reachable_pages)(void);
+};
+
+extern const struct early_pfn_variant early_pfn_l6;
+
+/* All variants, NULL-terminated, in §3 order. */
+extern const struct early_pfn_variant *const early_pfn_variants[];
+
+const struct early_pfn_variant *early_pfn_lookup(const char *id);
+void early_pfn_select(const struct early_pfn_variant *variant);
+const struct early_pfn_variant *early_pfn_selected(void);
+
+void alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags);
+void clear_early_alloc_pfn_tag_refs(void);
+
+/* Bootsim's counters; variants bump them with early_pfn_stat_*(). */
+extern struct early_pfn_stats early_pfn_stats;
+#define early_pfn_stat_inc(field) \
+	__atomic_fetch_add(&early_pfn_stats.field, 1, __ATOMIC_RELAXED)
+void early_pfn_stats_read(struct early_pfn_stats *out);
+
+#endif /* ALLOC_TAG_EARLY_PFN_H */

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * alloc_tag/pgalloc_tag.c - page tag slots and the allocator hooks (§2.4,
+ * §2.5).  The slot-missing branch of __pgalloc_tag_add() is where early
+ * allocations enter the early-PFN logic of the selected variant.
+ */
+#include "sim/core/rcu.h"
+#include "pgalloc_tag.h"
+#include "early_pfn.h"
+
+static union codetag_ref *codetag_ref_from_page_ext(struct page_ext *page_ext)
+{
+	return page_ext_data(page_ext, &page_alloc_tagging_ops);
+}
+
+static struct page_ext *page_ext_from_codetag_ref(union codetag_ref *ref)
+{
+	return (struct page_ext *)((char *)ref - page_alloc_tagging_ops.offset);
+}
+
+bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
+		      union pgtag_ref_handle *handle)
+{
+	struct page_ext *page_ext;
+	union codetag_ref *tmp;
+
+	if (!page)
+		return false;
+	page_ext = page_ext_get(page);
+	if (!page_ext)
+		return false;
+	tmp = codetag_ref_from_page_ext(page_ext);
+	SIM_POINT("read slot", tmp);
+	ref->ct = READ_ONCE(tmp->ct);
+	handle->ref = tmp;
+	return true;
+}
+
+void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
+{
+	SIM_POINT("write slot", handle.ref);
+	WRITE_ONCE(handle.ref->ct, ref->ct);
+}
+
+void put_page_tag_ref(union pgtag_ref_handle handle)
+{
+	page_ext_put(page_ext_from_codetag_ref(handle.ref));
+}
+
+void clear_page_tag_ref(struct page *page)
+{
+	union pgtag_ref_handle handle;
+	union codetag_ref ref;
+
+	if (!mem_alloc_profiling_enabled())
+		return;
+	if (get_page_tag_ref(page, &ref, &handle)) {
+		set_codetag_empty(&ref);
+		update_page_tag_ref(handle, &ref);
+		put_page_tag_ref(handle);
+	}
+}
+
+/* EMPTY yields NULL too, since the array series (D16). */
+struct alloc_tag *__pgalloc_tag_get(struct page *page)
+{
+	struct alloc_tag *tag = NULL;
+	union pgtag_ref_handle handle;
+	union codetag_ref ref;
+
+	if (get_page_tag_ref(page, &ref, &handle)) {
+		alloc_tag_sub_check(&ref);
+		if (ref.ct && !is_codetag_empty(&ref))
+			tag = ct_to_alloc_tag(ref.ct);
+		put_page_tag_ref(handle);
+	}
+	return tag;
+}
+
+struct alloc_tag *pgalloc_tag_get(struct page *page)
+{
+	return mem_alloc_profiling_enabled() ? __pgalloc_tag_get(page) : NULL;
+}
+
+static void __pgalloc_tag_add(struct page *page, struct task_struct *task,
+			      unsigned int nr, gfp_t gfp, unsigned int alloc_flags)
+{
+	union pgtag_ref_handle handle;
+	union codetag_ref ref;
+
+	if (likely(get_page_tag_ref(page, &ref, &handle))) {
+		alloc_tag_add(&ref, task->alloc_tag, PAGE_SIZE * nr);
+		update_page_tag_ref(handle, &ref);
+		put_page_tag_ref(handle);
+	} else {
+		/* No slot yet: remember the PFN so CLEAR can stamp it (§3). */
+		alloc_tag_add_early_pfn(page_to_pfn(page), gfp, alloc_flags);
+		if (task->alloc_tag)
+			alloc_tag_set_inaccurate(task->alloc_tag);
+	}
+}
+
+void pgalloc_tag_add(struct page *page, struct task_struct *task, unsigned int nr,
+		     gfp_t gfp, unsigned int alloc_flags)
+{
+	if (mem_alloc_profiling_enabled())
+		__pgalloc_tag_add(page, task, nr, gfp, alloc_flags);
+}
+
+void pgalloc_tag_sub(struct page *page, unsigned int nr)
+{
+	union pgtag_ref_handle handle;
+	union codetag_ref ref;
+
+	if (mem_alloc_profiling_enabled() && get_page_tag_ref(page, &ref, &handle)) {
+		alloc_tag_sub(&ref, PAGE_SIZE * nr);
+		update_page_tag_ref(handle, &ref);
+		put_page_tag_ref(handle);
+	}
+}
+
+void pgalloc_tag_sub_pages(struct alloc_tag *tag, unsigned int nr)
+{
+	if (mem_alloc_profiling_enabled() && tag)
+		this_cpu_sub(tag->counters, bytes, (int64_t)(PAGE_SIZE * nr));
+}
+
+/* Tails take the head's tag only when the head has a real one (§2.5). */
+void pgalloc_tag_split(struct page *page, unsigned int old_order, unsigned int new_order)
+{
+	unsigned int nr_pages = 1u << new_order;
+	struct alloc_tag *tag;
+
+	if (!mem_alloc_profiling_enabled())
+		return;
+	tag = __pgalloc_tag_get(page);
+	if (!tag)
+		return;
+	for (unsigned int i = nr_pages; i < (1u << old_order); i += nr_pages) {
+		union pgtag_ref_handle handle;
+		union codetag_ref ref;
+
+		if (get_page_tag_ref(page + i, &ref, &handle)) {
+			alloc_tag_ref_set(&ref, tag);
+			update_page_tag_ref(handle, &ref);
+			put_page_tag_ref(handle);
+		}
+	}
+}
+
+static bool need_page_alloc_tagging(void)
+{
+	return mem_profiling.enabled && !mem_profiling.compressed;
+}
+
+static void init_page_alloc_tagging(void)
+{
+	clear_early_alloc_pfn_tag_refs();
+}
+
+struct page_ext_operations page_alloc_tagging_ops = {
+	.name = "page_alloc_tagging",
+	.size = sizeof(union codetag_ref),
+	.need = need_page_alloc_tagging,
+	.init = init_page_alloc_tagging,
+};
+
+static void hook_post_alloc(struct page *page, unsigned int order, gfp_t gfp,
+			    unsigned int alloc_flags)
+{
+	pgalloc_tag_add(page, current, 1u << order, gfp, alloc_flags);
+}
+
+static void hook_free_prepare(struct page *page, unsigned int order)
+{
+	pgalloc_tag_sub(page, 1u << order);
+}
+
+const struct alloc_hooks pgalloc_tag_hooks = {
+	.post_alloc = hook_post_alloc,
+	.free_prepare = hook_free_prepare,
+	.tag_get = pgalloc_tag_get,
+	.tag_sub_pages = pgalloc_tag_sub_pages,
+	.clear_tag_ref = clear_page_tag_ref,
+	.split = pgalloc_tag_split,
+};
+
+enum slot_state pgalloc_tag_peek(const struct page *page, struct alloc_tag **tag)
+{
+	struct page_ext *page_ext;
+	struct codetag *ct;
+
+	*tag = NULL;
+	rcu_read_lock();
+	page_ext = lookup_page_ext(page);
+	if (!page_ext) {
+		rcu_read_unlock();
+		return SLOT_MISSING;
+	}
+	ct = __atomic_load_n(&codetag_ref_from_page_ext(page_ext)->ct, __ATOMIC_RELAXED);
+	rcu_read_unlock();
+	if (!ct)
+		return SLOT_NULL;
+	if (ct == CODETAG_EMPTY)
+		return SLOT_EMPTY;
+	*tag = ct_to_alloc_tag(ct);
+	return SLOT_TAG;
+}

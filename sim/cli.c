@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Command-line parsing and dispatch.  Every bad value is rejected before a
+ * machine is built, with a message naming the option and what was expected.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alloc_tag/allocinfo.h"
+#include "alloc_tag/early_pfn.h"
+#include "boot.h"
+#include "cli.h"
+#include "report.h"
+#include "version.h"
+
+#define MAX_CPUS	8192		/* the kernel's NR_CPUS ceiling */
+#define MIN_MEM		(16ULL << 20)
+#define MAX_MEM		(16ULL << 40)	/* PFNs are 32-bit in struct page links */
+
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, unsigned long long *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v, mult = 1;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		const char *u = strchr(units, toupper((unsigned char)*end));
+
+		if (!u)
+			return -1;
+		mult = 1ULL << (10 * (u - units + 1));
+		end++;
+		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (v > ~0ULL / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: bootsim boot [options]      simulate a boot with N CPUs\n"
+	      "       bootsim variants [--verbose] list the early-PFN variants\n"
+	      "       bootsim --help | --version\n"
+	      "\n"
+	      "boot options:\n"
+	      "  --cpus N               simulated CPUs, 1..8192 (default 4)\n"
+	      "  --mem SIZE             memory, e.g. 2G, 64G, 4T (default 8G, min 16M)\n"
+	      "  --page-ext MODE        early | deferred: when page_ext_init() runs (default deferred)\n"
+	      "  --publish MODE         progressive | flat: how page_ext sections appear (default progressive)\n"
+	      "  --variant ID           early-PFN variant (default L6; see `bootsim variants`)\n"
+	      "  --mode MODE            free (real parallel threads; default)\n"
+	      "  --seed S               workload seed (default 1)\n"
+	      "  --jitter NS            random delays up to NS ns at scheduling points (default 0)\n"
+	      "  --json                 print one JSON object instead of the text summary\n"
+	      "  --allocinfo FILE       write /proc/allocinfo after boot ('-' for stdout)\n"
+	      "  --log FILE             kernel log destination (default stderr)\n"
+	      "  --quiet                no kernel log\n"
+	      "  --no-kmemleak          no kmemleak object cache (CONFIG_DEBUG_KMEMLEAK=n)\n"
+	      "  --no-debug             CONFIG_MEM_ALLOC_PROFILING_DEBUG=n (no checks, no early-PFN code)\n"
+	      "  --debug-invariants     check allocator invariants after every operation (slow)\n"
+	      "workload (defaults calibrated on real 6.12 boot traces):\n"
+	      "  --base-early N         boot-CPU allocations before smp_init (86)\n"
+	      "  --per-cpu-early X      per-CPU allocations during bring-up (7.7)\n"
+	      "  --stacks-per-cpu N     bulk thread-stack allocations per CPU (7)\n"
+	      "  --stack-pages N        order-0 pages per stack, 1..64 (4)\n"
+	      "  --churn-ops N          allocations per secondary CPU while page_ext_init runs (256)\n"
+	      "  --churn-free-pct P     % of churn steps that free a page allocated in the window (0)\n"
+	      "  --early-free-pct P     % of churn steps that free one of the CPU's early pages (0)\n",
+	      f);
+}
+
+enum {
+	OPT_CPUS = 256, OPT_MEM, OPT_PAGE_EXT, OPT_PUBLISH, OPT_VARIANT, OPT_MODE,
+	OPT_SEED, OPT_JITTER, OPT_JSON, OPT_ALLOCINFO, OPT_LOG, OPT_QUIET,
+	OPT_NO_KMEMLEAK, OPT_NO_DEBUG, OPT_DEBUG_INV, OPT_BASE_EARLY, OPT_PER_CPU,
+	OPT_STACKS, OPT_STACK_PAGES, OPT_CHURN, OPT_CHURN_FREE, OPT_EARLY_FREE,
+	OPT_HELP, OPT_RECORD,
+};
+
+static const struct option boot_longopts[] = {
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "page-ext", required_argument, NULL, OPT_PAGE_EXT },
+	{ "publish", required_argument, NULL, OPT_PUBLISH },
+	{ "variant", required_argument, NULL, OPT_VARIANT },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "jitter", required_argument, NULL, OPT_JITTER },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "allocinfo", required_argument, NULL, OPT_ALLOCINFO },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "no-kmemleak", no_argument, NULL, OPT_NO_KMEMLEAK },
+	{ "no-debug", no_argument, NULL, OPT_NO_DEBUG },
+	{ "debug-invariants", no_argument, NULL, OPT_DEBUG_INV },
+	{ "base-early", required_argument, NULL, OPT_BASE_EARLY },
+	{ "per-cpu-early", required_argument, NULL, OPT_PER_CPU },
+	{ "stacks-per-cpu", required_argument, NULL, OPT_STACKS },
+	{ "stack-pages", required_argument, NULL, OPT_STACK_PAGES },
+	{ "churn-ops", required_argument, NULL, OPT_CHURN },
+	{ "churn-free-pct", required_argument, NULL, OPT_CHURN_FREE },
+	{ "early-free-pct", required_argument, NULL, OPT_EARLY_FREE },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli_boot {
+	struct boot_options opt;
+	bool json;
+	const char *allocinfo;
+	const char *log_path;
+	bool quiet;
+};
+
+static int bad_value(FILE *err, const char *opt, const char *val, const char *expected)
+{
+	fprintf(err, "bootsim: %s: expected %s, got '%s'\n", opt, expected, val);
+	return EXIT_USAGE;
+}
+
+static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *out, FILE *err)
+{
+	struct boot_options *opt = &cb->opt;
+	unsigned long long v;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", boot_longopts, NULL)) != -1) {
+		const char *name = argv[optind - 1];
+
+		switch (c) {
+		case OPT_CPUS:
+			if (parse_uint(optarg, MAX_CPUS, &v) || v < 1)
+				return bad_value(err, "--cpus", optarg, "a number of CPUs from 1 to 8192");
+			opt->machine.cpus = (unsigned int)v;
+			break;
+		case OPT_MEM:
+			if (parse_size(optarg, &v) || v < MIN_MEM || v > MAX_MEM)
+				return bad_value(err, "--mem", optarg,
+						 "a size from 16M to 16T such as 512M, 8G or 4T");
+			opt->machine.mem_bytes = v;
+			break;
+		case OPT_PAGE_EXT:
+			if (!strcasecmp(optarg, "early"))
+				opt->timing = BOOT_PAGE_EXT_EARLY;
+			else if (!strcasecmp(optarg, "deferred"))
+				opt->timing = BOOT_PAGE_EXT_DEFERRED;
+			else
+				return bad_value(err, "--page-ext", optarg, "'early' or 'deferred'");
+			break;
+		case OPT_PUBLISH:
+			if (!strcasecmp(optarg, "progressive"))
+				opt->machine.publish = PAGE_EXT_PROGRESSIVE;
+			else if (!strcasecmp(optarg, "flat"))
+				opt->machine.publish = PAGE_EXT_FLAT;
+			else
+				return bad_value(err, "--publish", optarg, "'progressive' or 'flat'");
+			break;
+		case OPT_VARIANT:
+			opt->machine.variant = early_pfn_lookup(optarg);
+			if (!opt->machine.variant)
+				return bad_value(err, "--variant", optarg,
+						 "a variant id listed by 'bootsim variants'");
+			break;
+		case OPT_MODE:
+			if (!strcasecmp(optarg, "free"))
+				break;
+			if (!strcasecmp(optarg, "controlled")) {
+				fprintf(err, "bootsim: --mode controlled: the controlled backend is not in this version yet; use --mode free\n");
+				return EXIT_USAGE;
+			}
+			return bad_value(err, "--mode", optarg, "'free' or 'controlled'");
+		case OPT_SEED:
+			if (parse_uint(optarg, ~0ULL, &v))
+				return bad_value(err, "--seed", optarg, "an unsigned 64-bit number");
+			opt->seed = v;
+			break;
+		case OPT_JITTER:
+			if (parse_uint(optarg, 100000000ULL, &v))
+				return bad_value(err, "--jitter", optarg, "nanoseconds from 0 to 100000000");
+			opt->jitter_ns = (unsigned int)v;
+			break;
+		case OPT_JSON:
+			cb->json = true;
+			break;
+		case OPT_ALLOCINFO:
+			cb->allocinfo = optarg;
+			break;
+		case OPT_LOG:
+			cb->log_path = optarg;
+			break;
+		case OPT_QUIET:
+			cb->quiet = true;
+			break;
+		case OPT_NO_KMEMLEAK:
+			opt->machine.kmemleak = false;
+			break;
+		case OPT_NO_DEBUG:
+			opt->machine.profiling_debug = false;
+			break;
+		case OPT_DEBUG_INV:
+			opt->machine.debug_level = 1;
+			break;
+		case OPT_BASE_EARLY:
+			if (parse_uint(optarg, 10000000, &v))
+				return bad_value(err, "--base-early", optarg, "a count from 0 to 10000000");
+			opt->wl.base_early = (unsigned int)v;
+			break;
+		case OPT_PER_CPU: {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(d >= 0 && d <= 100000))
+				return bad_value(err, "--per-cpu-early", optarg,
+						 "a number from 0 to 100000 such as 7.7");
+			opt->wl.per_cpu_early = d;
+			break;
+		}
+		case OPT_STACKS:
+			if (parse_uint(optarg, 100000, &v))
+				return bad_value(err, "--stacks-per-cpu", optarg, "a count from 0 to 100000");
+			opt->wl.stacks_per_cpu = (unsigned int)v;
+			break;
+		case OPT_STACK_PAGES:
+			if (parse_uint(optarg, 64, &v) || v < 1)
+				return bad_value(err, "--stack-pages", optarg, "a count from 1 to 64");
+			opt->wl.stack_pages = (unsigned int)v;
+			break;
+		case OPT_CHURN:
+			if (parse_uint(optarg, 10000000, &v))
+				return bad_value(err, "--churn-ops", optarg, "a count from 0 to 10000000");
+			opt->wl.churn_ops = (unsigned int)v;
+			break;
+		case OPT_CHURN_FREE:
+			if (parse_uint(optarg, 100, &v))
+				return bad_value(err, "--churn-free-pct", optarg, "a percentage from 0 to 100");
+			opt->wl.churn_free_pct = (unsigned int)v;
+			break;
+		case OPT_EARLY_FREE:
+			if (parse_uint(optarg, 100, &v))
+				return bad_value(err, "--early-free-pct", optarg, "a percentage from 0 to 100");
+			opt->wl.early_free_pct = (unsigned int)v;
+			break;
+		case OPT_RECORD:
+			fprintf(err, "bootsim: --record: trace recording is not in this version yet\n");
+			return EXIT_USAGE;
+		case OPT_HELP:
+			usage(out);
+			return -1;
+		case ':':
+			fprintf(err, "bootsim: %s: missing value\n", name);
+			return EXIT_USAGE;
+		default:
+			fprintf(err, "bootsim: boot: unknown option '%s' (see bootsim --help)\n", name);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(err, "bootsim: boot: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (opt->wl.early_free_pct + opt->wl.churn_free_pct > 100) {
+		fprintf(err, "bootsim: --early-free-pct + --churn-free-pct: expected at most 100 together, got %u\n",
+			opt->wl.early_free_pct + opt->wl.churn_free_pct);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static FILE *open_output(const char *path, FILE *out, FILE *err, const char *what)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return out;
+	f = fopen(path, "w");
+	if (!f)
+		fprintf(err, "bootsim: %s: cannot open '%s' for writing: %s\n", what, path,
+			strerror(errno));
+	return f;
+}
+
+static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct cli_boot cb = { 0 };
+	struct boot_result res;
+	FILE *log = err, *ai = NULL;
+	char msg[256];
+	int ret;
+
+	boot_options_defaults(&cb.opt);
+	ret = parse_boot_options(argc, argv, &cb, out, err);
+	if (ret)
+		return ret < 0 ? EXIT_CLEAN : ret;
+
+	if (cb.quiet)
+		log = NULL;
+	else if (cb.log_path && !(log = open_output(cb.log_path, err, err, "--log")))
+		return EXIT_USAGE;
+	if (cb.allocinfo && !(ai = open_output(cb.allocinfo, out, err, "--allocinfo"))) {
+		if (log && log != err)
+			fclose(log);
+		return EXIT_USAGE;
+	}
+	cb.opt.log = log;
+
+	ret = boot_run(&cb.opt, &res, msg, sizeof(msg));
+	if (ret) {
+		fprintf(err, "bootsim: boot: %s\n", msg);
+		ret = EXIT_INTERNAL;
+		goto out;
+	}
+	if (cb.json)
+		report_boot_json(out, &cb.opt, &res);
+	else
+		report_boot_text(out, &cb.opt, &res);
+	if (ai)
+		allocinfo_print(ai, true);
+	ret = res.oracles.fired ? EXIT_FINDING : EXIT_CLEAN;
+	boot_result_free(&res);
+out:
+	fflush(out);
+	if (ai && ai != out)
+		fclose(ai);
+	if (log && log != err)
+		fclose(log);
+	return ret;
+}
+
+static int cmd_variants(int argc, char **argv, FILE *out, FILE *err)
+{
+	bool verbose = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			verbose = true;
+		} else {
+			fprintf(err, "bootsim: variants: unknown argument '%s' (expected --verbose)\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	for (int i = 0; early_pfn_variants[i]; i++) {
+		const struct early_pfn_variant *v = early_pfn_variants[i];
+
+		fprintf(out, "%-9s %-6s %s%s\n", v->id, v->section, v->summary,
+			v == &early_pfn_l6 ? " [default]" : "");
+		if (verbose)
+			fprintf(out, "          %s\n", v->details);
+	}
+	return EXIT_CLEAN;
+}
+
+int bootsim_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(err);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(out);
+		return EXIT_CLEAN;
+	}
+	if (!strcmp(cmd, "--version")) {
+		fprintf(out, "bootsim %s\n", BOOTSIM_VERSION);
+		return EXIT_CLEAN;
+	}
+	if (!strcmp(cmd, "boot"))
+		return cmd_boot(argc - 1, argv + 1, out, err);
+	if (!strcmp(cmd, "variants"))
+		return cmd_variants(argc - 1, argv + 1, out, err);
+	if (!strcmp(cmd, "explore") || !strcmp(cmd, "replay") || !strcmp(cmd, "scenarios")) {
+		fprintf(err, "bootsim: '%s' is not in this version yet\n", cmd);
+		return EXIT_USAGE;
+	}
+	fprintf(err, "bootsim: unknown command '%s' (expected boot, variants, --help or --version)\n",
+		cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel RCU API on liburcu's urcu-memb flavour.  Readers are tracked per
+ * task as well, so might_sleep() can tell a blocking allocation inside a read
+ * section (D11).
+ */
+#include <urcu/urcu-memb.h>
+
+#include "sched.h"
+
+/* rcu.h re-declares the kernel names urcu-memb.h mapped; undo the macros. */
+#undef rcu_read_lock
+#undef rcu_read_unlock
+#undef synchronize_rcu
+#undef rcu_dereference
+#undef rcu_assign_pointer
+#include "rcu.h"
+
+/*
+ * Threads of sim_cpu_start() register up front; any other thread (a test's
+ * main thread, say) is registered on first use and stays registered.
+ */
+static __thread bool rcu_registered;
+
+static void ensure_registered(void)
+{
+	if (unlikely(!rcu_registered))
+		sim_rcu_register_thread();
+}
+
+void rcu_read_lock(void)
+{
+	SIM_POINT("rcu_read_lock", NULL);
+	ensure_registered();
+	urcu_memb_read_lock();
+	current->rcu_read_depth++;
+}
+
+void rcu_read_unlock(void)
+{
+	current->rcu_read_depth--;
+	urcu_memb_read_unlock();
+	SIM_POINT("rcu_read_unlock", NULL);
+}
+
+void synchronize_rcu(void)
+{
+	SIM_POINT("synchronize_rcu", NULL);
+	urcu_memb_synchronize_rcu();
+}
+
+void sim_rcu_register_thread(void)
+{
+	if (rcu_registered)
+		return;
+	urcu_memb_register_thread();
+	rcu_registered = true;
+}
+
+void sim_rcu_unregister_thread(void)
+{
+	if (!rcu_registered)
+		return;
+	urcu_memb_unregister_thread();
+	rcu_registered = false;
+}

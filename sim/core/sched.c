@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Simulated CPU threads and the scheduling-point dispatcher.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sched.h"
+#include "rcu.h"
+#include "random.h"
+
+__thread struct task_struct *sim_current_task;
+struct task_struct sim_host_task = { .comm = "bootsim", .pid = 0, .cpu = 0 };
+unsigned int nr_cpu_ids = 1;
+bool sim_sched_hooked;
+
+static enum sim_backend backend = SIM_BACKEND_FREE;
+static const struct sim_sched_ops *sched_ops;
+static unsigned int jitter_max_ns;
+static unsigned long long jitter_seed;
+static __thread struct sim_rng jitter_rng;
+static __thread bool jitter_rng_ready;
+
+enum sim_backend sim_get_backend(void)
+{
+	return backend;
+}
+
+int sim_set_backend(enum sim_backend b, const struct sim_sched_ops *ops)
+{
+	if (b == SIM_BACKEND_CONTROLLED && (!ops || !ops->point))
+		return -EINVAL;
+	backend = b;
+	sched_ops = b == SIM_BACKEND_CONTROLLED ? ops : NULL;
+	sim_sched_hooked = sched_ops || jitter_max_ns;
+	return 0;
+}
+
+void sim_set_jitter(unsigned int max_ns, unsigned long long seed)
+{
+	jitter_max_ns = max_ns;
+	jitter_seed = seed;
+	sim_sched_hooked = sched_ops || jitter_max_ns;
+}
+
+static void jitter(void)
+{
+	struct timespec ts;
+	uint64_t r;
+
+	if (!jitter_rng_ready) {
+		sim_rng_seed(&jitter_rng, jitter_seed, (uint64_t)smp_processor_id() + 1);
+		jitter_rng_ready = true;
+	}
+	r = sim_rng_next(&jitter_rng);
+	/* Most points pass straight through; one in eight yields or sleeps. */
+	if ((r & 7) != 0)
+		return;
+	if ((r >> 3) & 1) {
+		sched_yield();
+		return;
+	}
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)((r >> 8) % jitter_max_ns);
+	nanosleep(&ts, NULL);
+}
+
+void __sim_sched_point(const struct sim_point *pt, const void *obj)
+{
+	/* The host thread (oracles, reports) is not a CPU: nothing to schedule. */
+	if (!sim_current_task)
+		return;
+	if (sched_ops) {
+		sched_ops->point(pt, obj);
+		return;
+	}
+	if (jitter_max_ns)
+		jitter();
+}
+
+struct cpu_thread {
+	pthread_t thread;
+	struct task_struct task;
+	void (*fn)(void *);
+	void *arg;
+	struct cpu_thread *next;
+};
+
+static struct cpu_thread *cpu_threads;
+static pthread_mutex_t cpu_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void bind_task(struct task_struct *task, int cpu, const char *comm, int pid)
+{
+	memset(task, 0, sizeof(*task));
+	snprintf(task->comm, sizeof(task->comm), "%s", comm);
+	task->pid = pid;
+	task->cpu = cpu;
+}
+
+static void *cpu_thread_main(void *p)
+{
+	struct cpu_thread *ct = p;
+
+	sim_current_task = &ct->task;
+	jitter_rng_ready = false;
+	sim_rcu_register_thread();
+	ct->fn(ct->arg);
+	sim_rcu_unregister_thread();
+	sim_current_task = NULL;
+	return NULL;
+}
+
+int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)
+{
+	struct cpu_thread *ct = calloc(1, sizeof(*ct));
+	pthread_attr_t attr;
+	int err;
+
+	if (!ct)
+		return ENOMEM;
+	bind_task(&ct->task, cpu, comm, pid);
+	ct->fn = fn;
+	ct->arg = arg;
+	pthread_attr_init(&attr);
+	/* Thousands of CPUs: keep host stacks small (the model needs little). */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	err = pthread_create(&ct->thread, &attr, cpu_thread_main, ct);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		free(ct);
+		return err;
+	}
+	pthread_mutex_lock(&cpu_threads_lock);
+	ct->next = cpu_threads;
+	cpu_threads = ct;
+	pthread_mutex_unlock(&cpu_threads_lock);
+	return 0;
+}
+
+void sim_cpu_join_all(void)
+{
+	for (;;) {
+		struct cpu_thread *ct;
+
+		pthread_mutex_lock(&cpu_threads_lock);
+		ct = cpu_threads;
+		if (ct)
+			cpu_threads = ct->next;
+		pthread_mutex_unlock(&cpu_threads_lock);
+		if (!ct)
+			return;
+		pthread_join(ct->thread, NULL);
+		free(ct);
+	}
+}
+
+void sim_run_as_cpu(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)
+{
+	struct task_struct task, *saved = sim_current_task;
+
+	bind_task(&task, cpu, comm, pid);
+	sim_current_task = &task;
+	jitter_rng_ready = false;
+	sim_rcu_register_thread();
+	fn(arg);
+	sim_rcu_unregister_thread();
+	sim_current_task = saved;
+}

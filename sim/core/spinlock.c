@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "spinlock.h"
+#include "sched.h"
+
+void spin_lock_init(spinlock_t *lock)
+{
+	pthread_mutex_init(&lock->mutex, NULL);
+	lock->owner_cpu = -1;
+}
+
+void spin_lock(spinlock_t *lock)
+{
+	SIM_POINT("spin_lock", lock);
+	pthread_mutex_lock(&lock->mutex);
+	__atomic_store_n(&lock->owner_cpu, smp_processor_id(), __ATOMIC_RELAXED);
+	current->lock_depth++;
+}
+
+bool spin_trylock(spinlock_t *lock)
+{
+	SIM_POINT("spin_trylock", lock);
+	if (pthread_mutex_trylock(&lock->mutex))
+		return false;
+	__atomic_store_n(&lock->owner_cpu, smp_processor_id(), __ATOMIC_RELAXED);
+	current->lock_depth++;
+	return true;
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+	current->lock_depth--;
+	__atomic_store_n(&lock->owner_cpu, -1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&lock->mutex);
+	SIM_POINT("spin_unlock", lock);
+}
+
+bool spin_is_locked_by_me(spinlock_t *lock)
+{
+	return __atomic_load_n(&lock->owner_cpu, __ATOMIC_RELAXED) == smp_processor_id();
+}

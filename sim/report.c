@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Boot reports.  Text for people, JSON for scripts; both read the same
+ * boot_result and the warning registry.
+ */
+#include <string.h>
+
+#include "sim/core/printk.h"
+#include "alloc_tag/alloc_tag.h"
+#include "report.h"
+#include "version.h"
+
+static const char *timing_name(enum boot_timing t)
+{
+	return t == BOOT_PAGE_EXT_EARLY ? "early" : "deferred";
+}
+
+static const char *publish_name(enum page_ext_mode m)
+{
+	return m == PAGE_EXT_FLAT ? "flat" : "progressive";
+}
+
+static const char *kind_name(enum sim_report_kind k)
+{
+	switch (k) {
+	case SIM_REPORT_WARN:
+		return "WARN";
+	case SIM_REPORT_PR_WARN:
+		return "pr_warn";
+	default:
+		return "BUG";
+	}
+}
+
+static void tag_name(char *buf, size_t size, const struct alloc_tag *tag)
+{
+	snprintf(buf, size, "%s:%u func:%s", codetag_display_filename(tag->ct.filename),
+		 tag->ct.lineno, tag->ct.function);
+}
+
+static void text_warning(const struct sim_warn_site *s, void *arg)
+{
+	FILE *out = arg;
+
+	fprintf(out, "    %6ld x %-7s \"%s\" (first on CPU %d, %s:%d)\n", s->count,
+		kind_name(s->kind), s->text, s->first_cpu,
+		codetag_display_filename(s->file), s->line);
+}
+
+static void human_bytes(char *buf, size_t size, unsigned long long b)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int u = 0;
+
+	while (b >= 1024 && !(b % 1024) && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%llu %s", b, unit[u]);
+}
+
+void report_boot_text(FILE *out, const struct boot_options *opt,
+		      const struct boot_result *res)
+{
+	const struct early_pfn_stats *e = &res->early;
+	const struct oracle_results *o = &res->oracles;
+	const struct early_pfn_variant *v = opt->machine.variant;
+	char mem[32];
+
+	human_bytes(mem, sizeof(mem), opt->machine.mem_bytes);
+	fprintf(out, "bootsim boot: variant %s (%s), %u CPUs, %s, page_ext %s (%s), seed %llu\n",
+		v->id, v->section, opt->machine.cpus, mem, timing_name(opt->timing),
+		publish_name(opt->machine.publish), (unsigned long long)opt->seed);
+	fprintf(out, "  allocations before page_ext_init():   %ld\n",
+		res->allocs_before_page_ext_init);
+	fprintf(out, "  allocations without a page_ext slot:  %ld (RECORD calls; %ld skipped by the recursion marker)\n",
+		e->slot_missing_allocs, e->pfns_skipped_marker);
+	fprintf(out, "  early PFNs recorded:                  %ld (dropped %ld, after CLEAR %ld)\n",
+		e->pfns_recorded, e->pfns_dropped, e->pfns_after_clear);
+	fprintf(out, "  CLEAR: stamped EMPTY %ld, kept tagged %ld, no slot %ld\n",
+		e->clear_stamped, e->clear_kept, e->clear_no_slot);
+	fprintf(out, "  pfn_pool pages used:                  %ld (allocated %ld, lost head cmpxchg %ld, accounted when freed %ld)\n",
+		e->tracking_pages_published, e->tracking_pages_alloc,
+		e->tracking_pages_lost_race, e->tracking_pages_accounted_freed);
+	fprintf(out, "  cmpxchg retries: head %ld, count %ld\n",
+		e->head_cmpxchg_failed, e->count_cmpxchg_failed);
+	fprintf(out, "  page_ext: %lu sections, %ld bytes, kmemleak slab pages %lu\n",
+		res->page_ext.sections_published, res->page_ext.total_usage,
+		res->page_ext.kmemleak_slab_pages);
+	fprintf(out, "  allocator: %ld allocations, %ld frees, %ld failures, %ld early pages freed inside the window\n",
+		res->allocs, res->frees, res->alloc_failures, res->early_pages_freed_in_window);
+
+	fprintf(out, "oracles:\n");
+	if (!o->warnings && !o->bugs)
+		fprintf(out, "  warnings: none\n");
+	else {
+		fprintf(out, "  warnings: %ld WARN/pr_warn, %ld BUG\n", o->warnings, o->bugs);
+		sim_warn_for_each(text_warning, out);
+	}
+	if (!o->nr_leaks)
+		fprintf(out, "  accounting: every tag matches its live pages\n");
+	for (int i = 0; i < o->nr_leaks; i++) {
+		char name[256];
+
+		tag_name(name, sizeof(name), o->leaks[i].tag);
+		fprintf(out, "  leak: %+lld bytes %+lld calls  %s%s\n",
+			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls, name,
+			o->leaks[i].d13 ? "  [D13: accounted tracking pages freed as EMPTY]" : "");
+	}
+	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
+		o->unstamped_early_pages, o->unstamped_early_bytes);
+	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
+	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
+	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
+		o->invariant_violations ? "VIOLATED" : "ok", o->invariant_violations);
+	fprintf(out, "result: %s\n", o->fired ? "an oracle fired (exit 1)" : "clean (exit 0)");
+	fprintf(out, "time: %.3f s wall, peak RSS %ld KiB\n", res->wall_seconds, res->peak_rss_kb);
+}
+
+void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+struct json_ctx {
+	FILE *out;
+	bool first;
+};
+
+static void json_warning(const struct sim_warn_site *s, void *arg)
+{
+	struct json_ctx *ctx = arg;
+	char site[256];
+
+	fputs(ctx->first ? "\n    {" : ",\n    {", ctx->out);
+	ctx->first = false;
+	fputs("\"text\": ", ctx->out);
+	json_string(ctx->out, s->text);
+	fprintf(ctx->out, ", \"kind\": \"%s\", \"count\": %ld, \"first_cpu\": %d, \"site\": ",
+		kind_name(s->kind), s->count, s->first_cpu);
+	snprintf(site, sizeof(site), "%s:%d", codetag_display_filename(s->file), s->line);
+	json_string(ctx->out, site);
+	fputs(", \"function\": ", ctx->out);
+	json_string(ctx->out, s->func);
+	fputc('}', ctx->out);
+}
+
+void report_boot_json(FILE *out, const struct boot_options *opt,
+		      const struct boot_result *res)
+{
+	const struct early_pfn_stats *e = &res->early;
+	const struct oracle_results *o = &res->oracles;
+	const struct boot_workload *wl = &opt->wl;
+	struct json_ctx ctx = { out, true };
+
+	fprintf(out, "{\n  \"bootsim\": \"%s\",\n  \"command\": \"boot\",\n", BOOTSIM_VERSION);
+	fprintf(out, "  \"config\": {\"cpus\": %u, \"mem_bytes\": %llu, \"page_ext\": \"%s\", "
+		"\"publish\": \"%s\", \"variant\": \"%s\", \"seed\": %llu, \"jitter_ns\": %u, "
+		"\"kmemleak\": %s, \"profiling_debug\": %s,\n",
+		opt->machine.cpus, opt->machine.mem_bytes, timing_name(opt->timing),
+		publish_name(opt->machine.publish), opt->machine.variant->id,
+		(unsigned long long)opt->seed, opt->jitter_ns,
+		opt->machine.kmemleak ? "true" : "false",
+		opt->machine.profiling_debug ? "true" : "false");
+	fprintf(out, "    \"workload\": {\"base_early\": %u, \"per_cpu_early\": %g, "
+		"\"stacks_per_cpu\": %u, \"stack_pages\": %u, \"churn_ops\": %u, "
+		"\"churn_free_pct\": %u, \"early_free_pct\": %u}},\n",
+		wl->base_early, wl->per_cpu_early, wl->stacks_per_cpu, wl->stack_pages,
+		wl->churn_ops, wl->churn_free_pct, wl->early_free_pct);
+	fprintf(out, "  \"early\": {\"allocations_before_page_ext_init\": %ld, "
+		"\"slot_missing_allocations\": %ld, \"skipped_by_marker\": %ld, "
+		"\"pfns_recorded\": %ld, \"pfns_dropped\": %ld, \"pfns_after_clear\": %ld, "
+		"\"clear_stamped_empty\": %ld, \"clear_kept_tagged\": %ld, \"clear_no_slot\": %ld, "
+		"\"pool_pages\": %ld, \"tracking_pages_allocated\": %ld, "
+		"\"tracking_pages_lost_race\": %ld, \"tracking_pages_accounted_at_free\": %ld, "
+		"\"head_cmpxchg_failed\": %ld, \"count_cmpxchg_failed\": %ld},\n",
+		res->allocs_before_page_ext_init, e->slot_missing_allocs, e->pfns_skipped_marker,
+		e->pfns_recorded, e->pfns_dropped, e->pfns_after_clear, e->clear_stamped,
+		e->clear_kept, e->clear_no_slot, e->tracking_pages_published,
+		e->tracking_pages_alloc, e->tracking_pages_lost_race,
+		e->tracking_pages_accounted_freed, e->head_cmpxchg_failed,
+		e->count_cmpxchg_failed);
+	fprintf(out, "  \"page_ext\": {\"sections\": %lu, \"bytes\": %ld, \"entry_size\": %zu, "
+		"\"kmemleak_slab_pages\": %lu},\n",
+		res->page_ext.sections_published, res->page_ext.total_usage,
+		res->page_ext.entry_size, res->page_ext.kmemleak_slab_pages);
+	fprintf(out, "  \"allocator\": {\"allocations\": %ld, \"frees\": %ld, \"failures\": %ld, "
+		"\"early_pages_freed_in_window\": %ld, \"bad_frees\": %ld, "
+		"\"invariant_violations\": %ld},\n",
+		res->allocs, res->frees, res->alloc_failures, res->early_pages_freed_in_window,
+		o->bad_frees, o->invariant_violations);
+	fputs("  \"warnings\": [", out);
+	sim_warn_for_each(json_warning, &ctx);
+	fputs(ctx.first ? "],\n" : "\n  ],\n", out);
+	fputs("  \"leaks\": [", out);
+	for (int i = 0; i < o->nr_leaks; i++) {
+		char name[256];
+
+		tag_name(name, sizeof(name), o->leaks[i].tag);
+		fputs(i ? ",\n    {\"tag\": " : "\n    {\"tag\": ", out);
+		json_string(out, name);
+		fprintf(out, ", \"bytes\": %lld, \"calls\": %lld, \"defect\": %s}",
+			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls,
+			o->leaks[i].d13 ? "\"D13\"" : "null");
+	}
+	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
+	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
+		"  \"tracking_pages_unreachable\": %ld,\n",
+		o->unstamped_early_pages, o->unstamped_early_bytes, o->tracking_pages_unreachable);
+	fprintf(out, "  \"result\": {\"oracle_fired\": %s, \"exit_status\": %d},\n",
+		o->fired ? "true" : "false", o->fired ? 1 : 0);
+	fprintf(out, "  \"time\": {\"wall_seconds\": %.3f, \"peak_rss_kib\": %ld}\n}\n",
+		res->wall_seconds, res->peak_rss_kb);
+}

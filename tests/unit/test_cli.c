@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command line: bad values exit 2 with a message naming the option and
+ * what was expected; good runs print the summary or one JSON object.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim/cli.h"
+
+static char *out_buf, *err_buf;
+static size_t out_len, err_len;
+
+static int run(int argc, const char **argv)
+{
+	FILE *out = open_memstream(&out_buf, &out_len);
+	FILE *err = open_memstream(&err_buf, &err_len);
+	int ret = bootsim_main(argc, (char **)argv, out, err);
+
+	fclose(out);
+	fclose(err);
+	return ret;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(out_buf);
+	free(err_buf);
+	out_buf = err_buf = NULL;
+	return 0;
+}
+
+#define RUN(...) ({ const char *a[] = { "bootsim", __VA_ARGS__ }; run((int)ARRAY_N(a), a); })
+#define ARRAY_N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void test_cpus_zero_exits_2_naming_the_option(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--cpus", "0"), 2);
+	assert_non_null(strstr(err_buf, "--cpus: expected a number of CPUs from 1 to 8192, got '0'"));
+	assert_int_equal(out_len, 0);
+}
+
+static void test_mem_with_unknown_unit_exits_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--mem", "1x"), 2);
+	assert_non_null(strstr(err_buf, "--mem: expected a size from 16M to 16T"));
+	assert_non_null(strstr(err_buf, "got '1x'"));
+}
+
+static void test_mem_below_16m_exits_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--mem", "8M"), 2);
+}
+
+static void test_unknown_variant_exits_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--variant", "Z9"), 2);
+	assert_non_null(strstr(err_buf, "--variant: expected a variant id"));
+}
+
+static void test_bad_page_ext_mode_and_missing_value_exit_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--page-ext", "sometimes"), 2);
+	assert_non_null(strstr(err_buf, "'early' or 'deferred'"));
+	teardown(NULL);
+	assert_int_equal(RUN("boot", "--cpus"), 2);
+	assert_non_null(strstr(err_buf, "--cpus: missing value"));
+	teardown(NULL);
+	assert_int_equal(RUN("boot", "--frobnicate"), 2);
+	assert_non_null(strstr(err_buf, "unknown option '--frobnicate'"));
+}
+
+static void test_unknown_command_and_no_command_exit_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("reboot"), 2);
+	teardown(NULL);
+	assert_int_equal(run(1, (const char *[]){ "bootsim" }), 2);
+}
+
+static void test_parse_size_accepts_binary_units(void **state)
+{
+	unsigned long long v;
+
+	(void)state;
+	assert_int_equal(parse_size("8G", &v), 0);
+	assert_int_equal(v, 8ULL << 30);
+	assert_int_equal(parse_size("4TiB", &v), 0);
+	assert_int_equal(v, 4ULL << 40);
+	assert_int_equal(parse_size("512m", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(parse_size("1x", &v), -1);
+	assert_int_equal(parse_size("G", &v), -1);
+	assert_int_equal(parse_size("-1G", &v), -1);
+	assert_int_equal(parse_size("99999999999999999999T", &v), -1);
+}
+
+static void test_variant_ids_match_case_insensitively(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--variant", "l6", "--cpus", "2", "--mem", "256M",
+			     "--quiet", "--json"), 0);
+	assert_non_null(strstr(out_buf, "\"variant\": \"L6\""));
+}
+
+static void test_json_boot_has_early_count_pool_pages_warnings_and_leaks(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--cpus", "4", "--mem", "1G", "--quiet", "--json"), 0);
+	assert_non_null(strstr(out_buf, "\"allocations_before_page_ext_init\": "));
+	assert_non_null(strstr(out_buf, "\"pool_pages\": "));
+	assert_non_null(strstr(out_buf, "\"warnings\": ["));
+	assert_non_null(strstr(out_buf, "\"leaks\": ["));
+	assert_non_null(strstr(out_buf, "\"oracle_fired\": false"));
+	assert_int_equal(out_buf[0], '{');
+}
+
+static void test_variants_lists_l6_as_default(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("variants"), 0);
+	assert_non_null(strstr(out_buf, "L6"));
+	assert_non_null(strstr(out_buf, "[default]"));
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_cpus_zero_exits_2_naming_the_option),
+		T(test_mem_with_unknown_unit_exits_2),
+		T(test_mem_below_16m_exits_2),
+		T(test_unknown_variant_exits_2),
+		T(test_bad_page_ext_mode_and_missing_value_exit_2),
+		T(test_unknown_command_and_no_command_exit_2),
+		T(test_parse_size_accepts_binary_units),
+		T(test_variant_ids_match_case_insensitively),
+		T(test_json_boot_has_early_count_pool_pages_warnings_and_leaks),
+		T(test_variants_lists_l6_as_default),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

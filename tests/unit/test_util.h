@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared fixtures: bring a quiet machine up and down around each test.
+ */
+#ifndef TESTS_TEST_UTIL_H
+#define TESTS_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sim/core/printk.h"
+#include "sim/machine.h"
+#include "alloc_tag/alloc_tag.h"
+#include "alloc_tag/pgalloc_tag.h"
+#include "alloc_tag/early_pfn.h"
+
+static inline void test_machine_up(unsigned long long mem, unsigned int cpus)
+{
+	struct machine_config cfg;
+	char err[256];
+
+	machine_config_defaults(&cfg);
+	cfg.mem_bytes = mem;
+	cfg.cpus = cpus;
+	cfg.kmemleak = false;
+	sim_log_set_stream(NULL);
+	sim_log_set_echo(true);
+	assert_int_equal(machine_setup(&cfg, err, sizeof(err)), 0);
+}
+
+static inline void test_machine_down(void)
+{
+	machine_teardown();
+	sim_log_set_echo(false);
+}
+
+/* The tag whose function is @func (the first one, in link order). */
+struct find_tag_ctx {
+	const char *func;
+	struct alloc_tag *found;
+};
+
+static inline void find_tag_cb(struct alloc_tag *tag, void *arg)
+{
+	struct find_tag_ctx *c = arg;
+
+	if (!c->found && !strcmp(tag->ct.function, c->func))
+		c->found = tag;
+}
+
+static inline struct alloc_tag *find_tag_by_func(const char *func)
+{
+	struct find_tag_ctx c = { func, NULL };
+
+	codetag_iterate(find_tag_cb, &c);
+	return c.found;
+}
+
+static inline enum slot_state slot_of(struct page *page)
+{
+	struct alloc_tag *tag;
+
+	return pgalloc_tag_peek(page, &tag);
+}
+
+#endif /* TESTS_TEST_UTIL_H */
