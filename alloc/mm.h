@@ -19,6 +19,11 @@
  *   - PG_head: first page of an allocated block of 2^order pages;
  *   - PG_reserved: never handed to the allocator;
  *   - flags == 0: an interior page of a free or allocated block.
+ *   Exception, for terabyte machines: a zone's free order-10 blocks below its
+ *   top 16 GiB are kept implicit (free, movable, counted in nr_free and
+ *   free_pages, head flags still 0) until the allocator reaches them, like
+ *   the kernel's deferred struct page init.  Walk memory with
+ *   mem_for_each_allocated_block() / mem_check_invariants(), not mem_map.
  * Invariants, per zone z (under z->lock):
  *   z->free_pages == Σ_order nr_free[order] << order
  *   z->present_pages == z->free_pages + allocated pages in z (+ reserved)
@@ -66,6 +71,7 @@
 #define PG_reserved		0x4u
 #define PG_hwpoison		0x8u
 #define PG_compound		0x10u	/* allocated with __GFP_COMP */
+#define PG_split_tail		0x20u	/* bootsim: a tail page made by split_page() */
 #define PG_ORDER_SHIFT		24
 #define PG_ORDER_MASK		(0xfu << PG_ORDER_SHIFT)
 #define PG_MT_SHIFT		28	/* buddy: the free list's migratetype */
@@ -186,6 +192,12 @@ static inline bool PageHead(const struct page *page)
 static inline bool PageCompound(const struct page *page)
 {
 	return page->flags & PG_compound;
+}
+
+/* Not a kernel flag: lets the oracles tell D17's untagged split tails. */
+static inline bool PageSplitTail(const struct page *page)
+{
+	return page->flags & PG_split_tail;
 }
 
 /*

@@ -35,6 +35,25 @@ static unsigned long reserved_end_pfn;
 /* Zeroing large bodies by dropping them keeps zeroed tables out of RSS. */
 static bool zero_by_madvise;
 
+/*
+ * Deferred free blocks.  An order-10 head every 16 KiB of mem_map is a host
+ * page per head, so writing every head of a terabyte zone costs seconds and
+ * GiBs of RSS.  Like the kernel's deferred struct page init, only the top
+ * DEFERRED_EAGER_BLOCKS order-10 blocks of a zone are written at setup; the
+ * order-10 blocks below them stay implicit: free, movable, counted in nr_free
+ * and free_pages, and in list order the tail of the order-10 movable list
+ * (descending, exactly where eager setup puts them).  A block is written
+ * ("taken") when that list runs empty or when mem_claim_block() wants it.
+ */
+#define DEFERRED_EAGER_BLOCKS	4096UL		/* 16 GiB per zone */
+#define MAX_ORDER_NR_PAGES	(1UL << MAX_PAGE_ORDER)
+
+struct deferred_blocks {
+	unsigned long lo, hi;		/* implicit blocks lie in [lo, hi) */
+	unsigned long *taken;		/* per block from lo: no longer implicit */
+};
+static struct deferred_blocks deferred[MAX_NR_ZONES];
+
 #define ZERO_MADVISE_MIN	(64UL << 10)
 #define DMA_END_PFN		((16ULL << 20) >> PAGE_SHIFT)
 #define DMA32_END_PFN		((4ULL << 30) >> PAGE_SHIFT)
@@ -66,11 +85,6 @@ static inline int flags_mt(uint32_t flags)
 static inline bool PageBuddy(const struct page *page)
 {
 	return page->flags & PG_buddy;
-}
-
-static inline bool PageReserved(const struct page *page)
-{
-	return page->flags & PG_reserved;
 }
 
 static inline void set_page_refcount(struct page *page, int v)
@@ -120,7 +134,8 @@ static void set_pageblock_range_mt(unsigned long pfn, unsigned int order, int mt
 
 static inline void account_free(struct zone *zone, long nr)
 {
-	__atomic_store_n(&zone->free_pages, zone->free_pages + nr, __ATOMIC_RELAXED);
+	__atomic_store_n(&zone->free_pages, (unsigned long)((long)zone->free_pages + nr),
+			 __ATOMIC_RELAXED);
 }
 
 static inline void set_allocated_head(struct page *page, unsigned int order, bool comp)
@@ -131,7 +146,7 @@ static inline void set_allocated_head(struct page *page, unsigned int order, boo
 /* ------------------------------------------------------------------ */
 /* Free lists                                                          */
 
-static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -143,7 +158,72 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int 
 	if (first != NO_PFN)
 		pfn_to_page(first)->buddy_prev = (uint32_t)pfn;
 	area->free_list[mt] = (uint32_t)pfn;
-	area->nr_free++;
+}
+
+static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+{
+	link_free_block(zone, pfn, order, mt);
+	zone->free_area[order].nr_free++;
+}
+
+static inline unsigned long deferred_bit(const struct deferred_blocks *d, unsigned long pfn)
+{
+	return (pfn - d->lo) >> MAX_PAGE_ORDER;
+}
+
+static inline bool deferred_taken(const struct deferred_blocks *d, unsigned long pfn)
+{
+	unsigned long bit = deferred_bit(d, pfn);
+
+	return d->taken[bit / BITS_PER_LONG] & (1UL << (bit % BITS_PER_LONG));
+}
+
+/* Is @pfn inside a free order-10 block that has not been written yet? */
+static bool pfn_in_deferred_block(const struct zone *zone, unsigned long pfn)
+{
+	const struct deferred_blocks *d = &deferred[zone->idx];
+
+	return pfn >= d->lo && pfn < d->hi && !deferred_taken(d, pfn);
+}
+
+/*
+ * Write the implicit block holding @pfn as a real free block.  It goes to the
+ * head of the order-10 movable list: callers either found that list empty
+ * (so head and tail are the same place) or take the block straight off it.
+ */
+static void take_deferred_block(struct zone *zone, unsigned long pfn)
+{
+	struct deferred_blocks *d = &deferred[zone->idx];
+	unsigned long bit = deferred_bit(d, pfn);
+
+	d->taken[bit / BITS_PER_LONG] |= 1UL << (bit % BITS_PER_LONG);
+	/* Already counted in nr_free and free_pages. */
+	link_free_block(zone, pfn & ~(MAX_ORDER_NR_PAGES - 1), MAX_PAGE_ORDER, MIGRATE_MOVABLE);
+}
+
+/* The order-10 movable list ran empty: its next block is the top implicit one. */
+static uint32_t take_top_deferred_block(struct zone *zone)
+{
+	struct deferred_blocks *d = &deferred[zone->idx];
+
+	while (d->hi > d->lo) {
+		d->hi -= MAX_ORDER_NR_PAGES;
+		if (deferred_taken(d, d->hi))
+			continue;
+		take_deferred_block(zone, d->hi);
+		return (uint32_t)d->hi;
+	}
+	return NO_PFN;
+}
+
+/* First block of a free list, as if every implicit block had been written. */
+static uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
+{
+	uint32_t pfn = zone->free_area[order].free_list[mt];
+
+	if (pfn == NO_PFN && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
+		pfn = take_top_deferred_block(zone);
+	return pfn;
 }
 
 /* Unlink a free block; its head becomes an interior page (flags 0). */
@@ -183,7 +263,7 @@ static void expand(struct zone *zone, unsigned long pfn, unsigned int low,
 static unsigned long __rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 {
 	for (unsigned int o = order; o <= MAX_PAGE_ORDER; o++) {
-		uint32_t pfn = zone->free_area[o].free_list[mt];
+		uint32_t pfn = free_list_first(zone, o, mt);
 
 		if (pfn == NO_PFN)
 			continue;
@@ -200,10 +280,10 @@ static const int fallbacks[MIGRATE_TYPES][MIGRATE_TYPES - 1] = {
 	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE,   MIGRATE_MOVABLE },
 };
 
-static int find_suitable_fallback(const struct free_area *area, int mt)
+static int find_suitable_fallback(struct zone *zone, unsigned int order, int mt)
 {
 	for (int i = 0; i < MIGRATE_TYPES - 1; i++)
-		if (area->free_list[fallbacks[mt][i]] != NO_PFN)
+		if (free_list_first(zone, order, fallbacks[mt][i]) != NO_PFN)
 			return fallbacks[mt][i];
 	return -1;
 }
@@ -223,9 +303,10 @@ static bool can_claim_block(unsigned int order, int start_mt)
 /*
  * No block of the wanted type: steal one of another type.  The largest is
  * taken first so that whole pageblocks change hands rather than many small
- * pieces of different pageblocks.  The kernel claims a pageblock smaller
- * than the stolen block only when enough of it is free; bootsim claims it
- * unconditionally (and does not move the pageblock's other free blocks).
+ * pieces of different pageblocks.  For a block smaller than a pageblock the
+ * kernel claims the pageblock only when enough of it is free or of the same
+ * type, and then moves its other free blocks over; bootsim claims it
+ * unconditionally and leaves the other free blocks on their lists.
  */
 static unsigned long __rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt)
 {
@@ -235,7 +316,7 @@ static unsigned long __rmqueue_fallback(struct zone *zone, unsigned int order, i
 	unsigned long pfn;
 
 	for (co = MAX_PAGE_ORDER + 1; co-- > order;) {
-		fmt = find_suitable_fallback(&zone->free_area[co], start_mt);
+		fmt = find_suitable_fallback(zone, co, start_mt);
 		if (fmt < 0)
 			continue;
 		claim = can_claim_block(co, start_mt);
@@ -245,7 +326,7 @@ static unsigned long __rmqueue_fallback(struct zone *zone, unsigned int order, i
 		 */
 		if (!claim && start_mt == MIGRATE_MOVABLE && co > order) {
 			for (co = order; co <= MAX_PAGE_ORDER; co++) {
-				fmt = find_suitable_fallback(&zone->free_area[co], start_mt);
+				fmt = find_suitable_fallback(zone, co, start_mt);
 				if (fmt >= 0)
 					break;
 			}
@@ -256,7 +337,7 @@ static unsigned long __rmqueue_fallback(struct zone *zone, unsigned int order, i
 	if (fmt < 0)
 		return NO_PFN;
 
-	pfn = zone->free_area[co].free_list[fmt];
+	pfn = free_list_first(zone, co, fmt);
 	del_page_from_free_list(zone, pfn, co);
 	if (claim) {
 		set_pageblock_range_mt(pfn, co, start_mt);
@@ -672,6 +753,8 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
 		have = flags_order(flags);
 		if (have != order)
 			why = BAD_FREE_ORDER;
+	} else if (pfn_in_deferred_block(zone, pfn)) {
+		why = BAD_FREE_DOUBLE;
 	} else {
 		unsigned long head = find_containing_head(zone, pfn);
 
@@ -768,6 +851,7 @@ void split_page(struct page *page, unsigned int order)
 	if (ok) {
 		for (unsigned long i = 1; i < (1UL << order); i++) {
 			set_allocated_head(page + i, 0, false);
+			page[i].flags |= PG_split_tail;
 			set_page_refcount(page + i, 1);
 		}
 		set_allocated_head(page, 0, false);
@@ -814,6 +898,8 @@ struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
 	}
 
 	spin_lock(&zone->lock);
+	if (pfn_in_deferred_block(zone, pfn))
+		take_deferred_block(zone, pfn);
 	for (k = order; k <= MAX_PAGE_ORDER; k++) {
 		unsigned long cand = pfn & ~((1UL << k) - 1);
 		struct page *p;
@@ -928,6 +1014,37 @@ static void free_zone_range(struct zone *zone, unsigned long start, unsigned lon
 	}
 }
 
+/*
+ * All of a zone but its lowest order-10 blocks goes through free_zone_range();
+ * those stay implicit (see struct deferred_blocks) when the zone is large.
+ */
+static int free_zone(struct zone *zone)
+{
+	struct deferred_blocks *d = &deferred[zone->idx];
+	unsigned long start = max(zone->zone_start_pfn, reserved_end_pfn);
+	unsigned long end = zone_end_pfn(zone);
+	unsigned long first = ALIGN(start, MAX_ORDER_NR_PAGES);
+	unsigned long last = end & ~(MAX_ORDER_NR_PAGES - 1);
+	unsigned long nr;
+
+	d->lo = d->hi = start;
+	if (start < end && last > first &&
+	    (last - first) / MAX_ORDER_NR_PAGES > DEFERRED_EAGER_BLOCKS) {
+		d->lo = first;
+		d->hi = last - DEFERRED_EAGER_BLOCKS * MAX_ORDER_NR_PAGES;
+		nr = (d->hi - d->lo) / MAX_ORDER_NR_PAGES;
+		d->taken = calloc(DIV_ROUND_UP(nr, BITS_PER_LONG), sizeof(unsigned long));
+		if (!d->taken)
+			return -ENOMEM;
+	}
+	/* Lowest first, each at the list head: the implicit run ends up last. */
+	free_zone_range(zone, start, d->lo);
+	zone->free_area[MAX_PAGE_ORDER].nr_free += (d->hi - d->lo) / MAX_ORDER_NR_PAGES;
+	account_free(zone, (long)(d->hi - d->lo));
+	free_zone_range(zone, d->hi, end);
+	return 0;
+}
+
 static void init_zone(enum zone_type idx, unsigned long start, unsigned long end)
 {
 	struct zone *zone = zone_of(idx);
@@ -945,6 +1062,28 @@ static void init_zone(enum zone_type idx, unsigned long start, unsigned long end
 	for (int o = 0; o < NR_PAGE_ORDERS; o++)
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 			zone->free_area[o].free_list[mt] = NO_PFN;
+}
+
+/* Undo mem_setup(), complete or not. */
+static void mem_release(void)
+{
+	struct pglist_data *pgdat = &contig_page_data;
+
+	for (int i = 0; i < MAX_NR_ZONES; i++) {
+		free(deferred[i].taken);
+		if (pgdat->node_zones[i].name)
+			pthread_mutex_destroy(&pgdat->node_zones[i].lock.mutex);
+	}
+	memset(deferred, 0, sizeof(deferred));
+	if (pgdat->phys && pgdat->phys != MAP_FAILED)
+		munmap(pgdat->phys, pgdat->phys_bytes);
+	if (pgdat->mem_map && pgdat->mem_map != MAP_FAILED)
+		munmap(pgdat->mem_map, pgdat->mem_map_bytes);
+	free(pgdat->pageblock_mt);
+	memset(pgdat, 0, sizeof(*pgdat));
+	max_pfn = 0;
+	nr_zones = 0;
+	reserved_end_pfn = 0;
 }
 
 int mem_setup(const struct mem_params *params)
@@ -1007,41 +1146,24 @@ int mem_setup(const struct mem_params *params)
 		pfn_to_page(pfn)->flags = PG_reserved;
 		set_page_refcount(pfn_to_page(pfn), 1);
 	}
-	for (int i = 0; i < nr_zones; i++) {
-		struct zone *zone = zone_of(i);
-
-		free_zone_range(zone, max(zone->zone_start_pfn, reserved_end_pfn),
-				zone_end_pfn(zone));
-	}
+	for (int i = 0; i < nr_zones; i++)
+		if (free_zone(zone_of(i)))
+			goto fail;
 	setup_per_zone_wmarks();
 	mem_ready = true;
 	return 0;
 
 fail:
-	if (pgdat->phys && pgdat->phys != MAP_FAILED)
-		munmap(pgdat->phys, pgdat->phys_bytes);
-	if (pgdat->mem_map && pgdat->mem_map != MAP_FAILED)
-		munmap(pgdat->mem_map, pgdat->mem_map_bytes);
-	memset(pgdat, 0, sizeof(*pgdat));
+	mem_release();
 	return -ENOMEM;
 }
 
 void mem_teardown(void)
 {
-	struct pglist_data *pgdat = &contig_page_data;
-
 	if (!mem_ready)
 		return;
 	mem_ready = false;
-	munmap(pgdat->phys, pgdat->phys_bytes);
-	munmap(pgdat->mem_map, pgdat->mem_map_bytes);
-	free(pgdat->pageblock_mt);
-	for (int i = 0; i < MAX_NR_ZONES; i++)
-		pthread_mutex_destroy(&pgdat->node_zones[i].lock.mutex);
-	memset(pgdat, 0, sizeof(*pgdat));
-	max_pfn = 0;
-	nr_zones = 0;
-	reserved_end_pfn = 0;
+	mem_release();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1143,8 +1265,13 @@ void mem_for_each_allocated_block(void (*fn)(struct page *head, unsigned int ord
 
 		while (pfn < end) {
 			struct page *page = pfn_to_page(pfn);
-			uint32_t flags = page->flags;
+			uint32_t flags;
 
+			if (pfn_in_deferred_block(zone, pfn)) {
+				pfn += MAX_ORDER_NR_PAGES;
+				continue;
+			}
+			flags = page->flags;
 			if ((flags & PG_head) && !(flags & PG_buddy))
 				fn(page, flags_order(flags), arg);
 			pfn += block_pages(flags);
@@ -1187,10 +1314,19 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 	unsigned long pfn = start;
 
 	while (pfn < end) {
-		uint32_t flags = pfn_to_page(pfn)->flags;
-		unsigned int order = flags_order(flags);
+		uint32_t flags;
+		unsigned int order;
 		unsigned long nr;
 
+		/* Before reading the head: an implicit block's mem_map stays untouched. */
+		if (pfn_in_deferred_block(zone, pfn)) {
+			free += MAX_ORDER_NR_PAGES;
+			walk_blocks[MAX_PAGE_ORDER]++;
+			pfn += MAX_ORDER_NR_PAGES;
+			continue;
+		}
+		flags = pfn_to_page(pfn)->flags;
+		order = flags_order(flags);
 		if (flags == PG_reserved) {
 			reserved++;
 			pfn++;
@@ -1252,7 +1388,8 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 				if (p->buddy_prev != prev)
 					violation(c, "%s order-%u %d list: pfn %#x prev %#x, expected %#x",
 						  zone->name, order, mt, cur, p->buddy_prev, prev);
-				if (find_containing_head(zone, cur) != NO_PFN)
+				if (find_containing_head(zone, cur) != NO_PFN ||
+				    pfn_in_deferred_block(zone, cur))
 					violation(c, "%s order-%u %d list: pfn %#x inside another block",
 						  zone->name, order, mt, cur);
 				if (++listed > limit) {
@@ -1263,6 +1400,12 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 				prev = cur;
 				cur = p->buddy_next;
 			}
+		}
+		if (order == MAX_PAGE_ORDER) {
+			const struct deferred_blocks *d = &deferred[zone->idx];
+
+			for (unsigned long b = d->lo; b < d->hi; b += MAX_ORDER_NR_PAGES)
+				listed += !deferred_taken(d, b);
 		}
 		if (listed != area->nr_free)
 			violation(c, "%s order %u: %lu blocks listed, nr_free %lu",

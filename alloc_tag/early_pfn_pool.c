@@ -54,14 +54,6 @@ static void note_tracking_page_free(struct page *page)
 		early_pfn_stat_inc(tracking_pages_accounted_freed);
 }
 
-static struct page *alloc_tracking_page(gfp_t gfp)
-{
-	if (variant->marker_in_alloc_flags)
-		return __alloc_pages(variant->tracking_gfp(gfp), 0, 0, NULL,
-				     ALLOC_NO_CODETAG);
-	return alloc_page(variant->tracking_gfp(gfp));
-}
-
 /*
  * The worker (§3.7 WORKER).  Runs inside RECORD's RCU reader, so the
  * tracking allocation must not sleep (D11).  The kernel's L6/L7 worker takes
@@ -75,8 +67,15 @@ static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 	do {
 		pool = READ_ONCE(current_pfn_pool);
 		if (!pool || atomic_read(&pool->count) >= (int)PFN_POOL_SIZE) {
-			struct page *page = alloc_tracking_page(gfp);
 			struct pfn_pool *new;
+			struct page *page;
+
+			/* hooked here, so Ttrack's function is this one (§4) */
+			if (variant->marker_in_alloc_flags)
+				page = __alloc_pages(variant->tracking_gfp(gfp), 0, 0,
+						     NULL, ALLOC_NO_CODETAG);
+			else
+				page = alloc_page(variant->tracking_gfp(gfp));
 
 			if (!page) {
 				early_pfn_stat_inc(pfns_dropped);

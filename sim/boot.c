@@ -59,6 +59,7 @@ struct boot {
 	struct cpu_state *cpus;
 	struct event smp_go;		/* secondaries may start */
 	struct event online;		/* secondaries done with bring-up */
+	struct event walk_started;	/* page_ext_init() entered */
 	struct event page_ext_done;	/* CLEAR has run */
 	struct event quiesced;		/* CPUs done with boot work */
 	struct event late_free;		/* host took its snapshot */
@@ -297,6 +298,7 @@ static void boot_cpu_main(void *arg)
 		event_wait(&b->online, ncpus - 1);
 		rename_task("init", 1);
 		b->allocs_before_page_ext_init = workload_allocs(b);
+		event_add(&b->walk_started, 1);
 		page_ext_init();			/* page_alloc_init_late() */
 		event_add(&b->page_ext_done, 1);
 	}
@@ -317,6 +319,8 @@ static void secondary_cpu_main(void *arg)
 
 	snprintf(comm, sizeof(comm), "kworker/%d:1", cs->cpu);
 	rename_task(comm, 1000 + cs->cpu);
+	if (b->opt->timing == BOOT_PAGE_EXT_DEFERRED)
+		event_wait(&b->walk_started, 1);
 	for (unsigned int i = 0; i < wl->churn_ops; i++) {
 		if (b->opt->timing == BOOT_PAGE_EXT_DEFERRED &&
 		    event_reached(&b->page_ext_done, 1))
@@ -384,7 +388,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	     char *err, size_t errlen)
 {
 	unsigned int ncpus = opt->machine.cpus;
-	long unstamped, unstamped_bytes;
+	struct unstamped_count unstamped;
 	struct rusage ru;
 	struct boot b;
 	double t0 = now_seconds();
@@ -400,6 +404,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	}
 	event_init(&b.smp_go);
 	event_init(&b.online);
+	event_init(&b.walk_started);
 	event_init(&b.page_ext_done);
 	event_init(&b.quiesced);
 	event_init(&b.late_free);
@@ -415,6 +420,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 		/* Let the started ones finish: release every stage. */
 		event_add(&b.smp_go, 1);
 		event_add(&b.online, ncpus);
+		event_add(&b.walk_started, 1);
 		event_add(&b.page_ext_done, 1);
 		event_add(&b.late_free, 1);
 		sim_cpu_join_all();
@@ -422,7 +428,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	}
 
 	event_wait(&b.quiesced, ncpus);
-	unstamped = oracle_count_unstamped(&unstamped_bytes);
+	oracle_count_unstamped(&unstamped);
 	event_add(&b.late_free, 1);
 	sim_cpu_join_all();
 	sim_set_jitter(0, 0);
@@ -436,7 +442,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	res->allocs_before_page_ext_init = b.allocs_before_page_ext_init;
 	early_pfn_stats_read(&res->early);
 	page_ext_get_stats(&res->page_ext);
-	oracle_evaluate(&res->oracles, unstamped, unstamped_bytes);
+	oracle_evaluate(&res->oracles, &unstamped);
 
 	res->wall_seconds = now_seconds() - t0;
 	getrusage(RUSAGE_SELF, &ru);
@@ -454,6 +460,7 @@ out_free:
 	free(b.cpus);
 	event_destroy(&b.smp_go);
 	event_destroy(&b.online);
+	event_destroy(&b.walk_started);
 	event_destroy(&b.page_ext_done);
 	event_destroy(&b.quiesced);
 	event_destroy(&b.late_free);

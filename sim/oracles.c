@@ -69,29 +69,25 @@ static void sum_live_block(struct page *head, unsigned int order, void *arg)
 	}
 }
 
-struct unstamped_ctx {
-	long pages, bytes;
-};
-
 static void count_unstamped(struct page *head, unsigned int order, void *arg)
 {
-	struct unstamped_ctx *u = arg;
+	struct unstamped_count *u = arg;
 	struct alloc_tag *tag;
 
-	if (pgalloc_tag_peek(head, &tag) == SLOT_NULL) {
-		u->pages++;
-		u->bytes += (long)(PAGE_SIZE << order);
+	if (pgalloc_tag_peek(head, &tag) != SLOT_NULL)
+		return;
+	if (PageSplitTail(head)) {
+		u->split_tails++;
+		return;
 	}
+	u->pages++;
+	u->bytes += (long)(PAGE_SIZE << order);
 }
 
-long oracle_count_unstamped(long *bytes)
+void oracle_count_unstamped(struct unstamped_count *out)
 {
-	struct unstamped_ctx u = { 0, 0 };
-
-	mem_for_each_allocated_block(count_unstamped, &u);
-	if (bytes)
-		*bytes = u.bytes;
-	return u.pages;
+	memset(out, 0, sizeof(*out));
+	mem_for_each_allocated_block(count_unstamped, out);
 }
 
 static bool is_tracking_tag(const struct alloc_tag *tag)
@@ -133,7 +129,7 @@ static void check_accounting(struct oracle_results *res)
 	free(t.v);
 }
 
-void oracle_evaluate(struct oracle_results *res, long unstamped, long unstamped_bytes)
+void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *unstamped)
 {
 	struct early_pfn_stats st;
 	long freed, reachable = 0;
@@ -142,8 +138,9 @@ void oracle_evaluate(struct oracle_results *res, long unstamped, long unstamped_
 	res->warnings = sim_warn_total(SIM_REPORT_WARN) + sim_warn_total(SIM_REPORT_PR_WARN);
 	res->bugs = sim_warn_total(SIM_REPORT_BUG);
 	check_accounting(res);
-	res->unstamped_early_pages = unstamped;
-	res->unstamped_early_bytes = unstamped_bytes;
+	res->unstamped_early_pages = unstamped->pages;
+	res->unstamped_early_bytes = unstamped->bytes;
+	res->unstamped_split_tails = unstamped->split_tails;
 
 	early_pfn_stats_read(&st);
 	if (early_pfn_selected()->reachable_pages)

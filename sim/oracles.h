@@ -6,7 +6,9 @@
  *   |-----------------------|-----------------------------------------------------|
  *   | warnings              | any WARN / pr_warn_once / BUG report was counted    |
  *   | accounting            | a tag's Σcpu counters != what its live pages hold   |
- *   | unstamped early pages | a live page has a NULL slot after CLEAR             |
+ *   | unstamped early pages | a live page has a NULL slot after CLEAR, other than |
+ *   |                       | a split tail of an untagged head (D17: latent, only |
+ *   |                       | counted; freeing one would WARN)                    |
  *   | tracking pages        | a page the early-PFN code allocated is neither      |
  *   |                       | reachable from the list head nor freed (D10)        |
  *   | allocator             | mem_check_invariants() finds a violation            |
@@ -31,8 +33,9 @@ struct oracle_results {
 	long bugs;			/* BUG-class reports */
 	struct tag_leak *leaks;
 	int nr_leaks;
-	long unstamped_early_pages;	/* from oracle_snapshot_unstamped() */
+	long unstamped_early_pages;	/* from oracle_count_unstamped() */
 	long unstamped_early_bytes;
+	long unstamped_split_tails;	/* D17, latent: not a firing oracle */
 	long tracking_pages_unreachable;
 	long invariant_violations;
 	long bad_frees;
@@ -40,8 +43,12 @@ struct oracle_results {
 };
 
 /* Live pages whose slot is NULL; call after CLEAR, before late frees. */
-long oracle_count_unstamped(long *bytes);
-void oracle_evaluate(struct oracle_results *res, long unstamped, long unstamped_bytes);
+struct unstamped_count {
+	long pages, bytes;	/* unexplained */
+	long split_tails;	/* D17 */
+};
+void oracle_count_unstamped(struct unstamped_count *out);
+void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *unstamped);
 void oracle_results_free(struct oracle_results *res);
 
 #endif /* SIM_ORACLES_H */

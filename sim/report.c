@@ -109,6 +109,8 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 	}
 	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
 		o->unstamped_early_pages, o->unstamped_early_bytes);
+	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
+		o->unstamped_split_tails);
 	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
 	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
 	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
@@ -218,8 +220,9 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 	}
 	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
-		"  \"tracking_pages_unreachable\": %ld,\n",
-		o->unstamped_early_pages, o->unstamped_early_bytes, o->tracking_pages_unreachable);
+		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n",
+		o->unstamped_early_pages, o->unstamped_early_bytes, o->unstamped_split_tails,
+		o->tracking_pages_unreachable);
 	fprintf(out, "  \"result\": {\"oracle_fired\": %s, \"exit_status\": %d},\n",
 		o->fired ? "true" : "false", o->fired ? 1 : 0);
 	fprintf(out, "  \"time\": {\"wall_seconds\": %.3f, \"peak_rss_kib\": %ld}\n}\n",
