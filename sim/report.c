@@ -109,6 +109,11 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 	}
 	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
 		o->unstamped_early_pages, o->unstamped_early_bytes);
+	if (e->pfns_after_clear)
+		fprintf(out, "  late RECORD: %ld allocations saw no slot before their section was published but\n"
+			"    reached RECORD after CLEAR retired the worker: PFNs lost, pages unstamped\n"
+			"    (window between the lookup's and RECORD's RCU readers; not in §4)\n",
+			e->pfns_after_clear);
 	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
 		o->unstamped_split_tails);
 	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);

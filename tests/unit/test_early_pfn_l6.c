@@ -156,7 +156,6 @@ static void test_clear_keeps_the_tag_of_a_pfn_reallocated_after_its_section_got_
 
 static void test_tracking_page_from_a_published_section_keeps_its_tag_after_clear_d13(void **state)
 {
-	struct alloc_tag *ttrack;
 	struct alloc_tag_counters c;
 	struct early_pfn_stats st;
 	struct page *early;
@@ -181,9 +180,8 @@ static void test_tracking_page_from_a_published_section_keeps_its_tag_after_clea
 	early_pfn_stats_read(&st);
 	assert_int_equal(st.tracking_pages_published, 2);
 	assert_int_equal(st.tracking_pages_accounted_freed, 1);
-	ttrack = find_tag_by_func("__alloc_tag_add_early_pfn");
-	assert_non_null(ttrack);
-	c = alloc_tag_read(ttrack);
+	assert_non_null(find_tag_by_func("__alloc_tag_add_early_pfn"));
+	c = sum_tags_by_func("__alloc_tag_add_early_pfn");
 	assert_int_equal(c.bytes, 4096);	/* §4 D13: 4096 bytes + 1 call forever */
 	assert_int_equal(c.calls, 1);
 	__free_pages(early, 0);
@@ -206,6 +204,31 @@ static void test_free_between_publication_and_clear_warns_alloc_tag_was_not_set_
 	page_ext_finish();
 	/* CLEAR then stamps the free page EMPTY: harmless (§4 D7 variant 2) */
 	assert_int_equal(slot_of(page), SLOT_EMPTY);
+}
+
+/*
+ * Not in §4: __pgalloc_tag_add() looks the slot up in one RCU reader and
+ * RECORD enters another.  A CPU whose lookup failed before its section was
+ * published, and that reaches RECORD only after CLEAR retired the worker, is
+ * not waited for by synchronize_rcu(): its PFN is dropped and the page keeps
+ * a NULL slot.  Step by step, as CPU B then CPU A then CPU B:
+ */
+static void test_lookup_before_publication_and_record_after_clear_loses_the_pfn(void **state)
+{
+	union pgtag_ref_handle handle;
+	union codetag_ref ref;
+	struct early_pfn_stats st;
+	struct page *page;
+
+	(void)state;
+	publish_all_and_clear();		/* A: walk + CLEAR, both done */
+	page = pfn_to_page(300);		/* B's page; its lookup failed */
+	alloc_tag_add_early_pfn(300, GFP_KERNEL, 0);	/* B: RECORD, too late */
+	early_pfn_stats_read(&st);
+	assert_int_equal(st.pfns_after_clear, 1);
+	assert_true(get_page_tag_ref(page, &ref, &handle));
+	assert_null(ref.ct);			/* never stamped */
+	put_page_tag_ref(handle);
 }
 
 static void test_record_after_clear_is_a_no_op(void **state)
@@ -295,6 +318,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clear_keeps_the_tag_of_a_pfn_reallocated_after_its_section_got_page_ext, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tracking_page_from_a_published_section_keeps_its_tag_after_clear_d13, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_between_publication_and_clear_warns_alloc_tag_was_not_set_d8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_before_publication_and_record_after_clear_loses_the_pfn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_after_clear_is_a_no_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tracking_page_allocation_failure_warns_once_and_drops_the_pfn_d18, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_record_loses_no_pfn_and_fills_pools_before_pushing, setup, teardown),

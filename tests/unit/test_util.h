@@ -60,6 +60,32 @@ static inline struct alloc_tag *find_tag_by_func(const char *func)
 	return c.found;
 }
 
+/* Counters summed over every tag of @func (a function may hold several sites). */
+struct sum_tag_ctx {
+	const char *func;
+	struct alloc_tag_counters sum;
+};
+
+static inline void sum_tag_cb(struct alloc_tag *tag, void *arg)
+{
+	struct sum_tag_ctx *c = arg;
+
+	if (!strcmp(tag->ct.function, c->func)) {
+		struct alloc_tag_counters v = alloc_tag_read(tag);
+
+		c->sum.bytes += v.bytes;
+		c->sum.calls += v.calls;
+	}
+}
+
+static inline struct alloc_tag_counters sum_tags_by_func(const char *func)
+{
+	struct sum_tag_ctx c = { func, { 0, 0 } };
+
+	codetag_iterate(sum_tag_cb, &c);
+	return c.sum;
+}
+
 static inline enum slot_state slot_of(struct page *page)
 {
 	struct alloc_tag *tag;
