@@ -37,6 +37,9 @@ struct early_pfn_stats {
 	long tracking_pages_alloc;	/* pages the worker allocated */
 	long tracking_pages_published;	/* won the head cmpxchg */
 	long tracking_pages_lost_race;	/* lost it and were freed */
+	long tracking_pages_lost_slotless; /* ... while the page had no slot: if its
+					    * section is published before the free,
+					    * the free warns (D12 residual) */
 	long tracking_pages_freed_clear;/* freed by CLEAR */
 	long tracking_pages_accounted_freed; /* D13: held a real tag at free */
 	long head_cmpxchg_failed;

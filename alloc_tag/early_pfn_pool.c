@@ -45,13 +45,26 @@ static struct pfn_pool *current_pfn_pool __initdata;
 typedef void alloc_tag_add_func(unsigned long pfn, gfp_t gfp);
 static alloc_tag_add_func __rcu *alloc_tag_add_early_pfn_ptr __refdata;
 
-/* bootsim: a tracking page is about to be freed; was it accounted (D13)? */
-static void note_tracking_page_free(struct page *page)
+/*
+ * bootsim: a tracking page is about to be freed.  Accounted (D13)?  Still
+ * without a slot, so clear_page_tag_ref() will do nothing and a publication
+ * before the free makes the free warn (D12 residual)?
+ */
+static void note_tracking_page_free(struct page *page, bool lost_race)
 {
 	struct alloc_tag *tag;
 
-	if (pgalloc_tag_peek(page, &tag) == SLOT_TAG)
+	switch (pgalloc_tag_peek(page, &tag)) {
+	case SLOT_TAG:
 		early_pfn_stat_inc(tracking_pages_accounted_freed);
+		break;
+	case SLOT_MISSING:
+		if (lost_race)
+			early_pfn_stat_inc(tracking_pages_lost_slotless);
+		break;
+	default:
+		break;
+	}
 }
 
 /*
@@ -89,7 +102,7 @@ static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 			if (cmpxchg(&current_pfn_pool, pool, new) != pool) {
 				early_pfn_stat_inc(head_cmpxchg_failed);
 				early_pfn_stat_inc(tracking_pages_lost_race);
-				note_tracking_page_free(page);
+				note_tracking_page_free(page, true);
 				if (variant->clear_loser_ref)
 					clear_page_tag_ref(page);
 				__free_page(page);
@@ -183,7 +196,7 @@ static void __init pool_clear_early_alloc_pfn_tag_refs(void)
 
 		next = pool->next;
 		page = virt_to_page(pool);
-		note_tracking_page_free(page);
+		note_tracking_page_free(page, false);
 		early_pfn_stat_inc(tracking_pages_freed_clear);
 		clear_page_tag_ref(page);
 		__free_page(page);

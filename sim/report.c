@@ -82,8 +82,8 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 	fprintf(out, "  pfn_pool pages used:                  %ld (allocated %ld, lost head cmpxchg %ld, accounted when freed %ld)\n",
 		e->tracking_pages_published, e->tracking_pages_alloc,
 		e->tracking_pages_lost_race, e->tracking_pages_accounted_freed);
-	fprintf(out, "  cmpxchg retries: head %ld, count %ld\n",
-		e->head_cmpxchg_failed, e->count_cmpxchg_failed);
+	fprintf(out, "  cmpxchg retries: head %ld, count %ld; losers freed while slotless %ld (D12 residual risk)\n",
+		e->head_cmpxchg_failed, e->count_cmpxchg_failed, e->tracking_pages_lost_slotless);
 	fprintf(out, "  page_ext: %lu sections, %ld bytes, kmemleak slab pages %lu\n",
 		res->page_ext.sections_published, res->page_ext.total_usage,
 		res->page_ext.kmemleak_slab_pages);
@@ -192,13 +192,14 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		"\"pfns_recorded\": %ld, \"pfns_dropped\": %ld, \"pfns_after_clear\": %ld, "
 		"\"clear_stamped_empty\": %ld, \"clear_kept_tagged\": %ld, \"clear_no_slot\": %ld, "
 		"\"pool_pages\": %ld, \"tracking_pages_allocated\": %ld, "
-		"\"tracking_pages_lost_race\": %ld, \"tracking_pages_accounted_at_free\": %ld, "
+		"\"tracking_pages_lost_race\": %ld, \"tracking_pages_lost_slotless\": %ld, "
+		"\"tracking_pages_accounted_at_free\": %ld, "
 		"\"head_cmpxchg_failed\": %ld, \"count_cmpxchg_failed\": %ld},\n",
 		res->allocs_before_page_ext_init, e->slot_missing_allocs, e->pfns_skipped_marker,
 		e->pfns_recorded, e->pfns_dropped, e->pfns_after_clear, e->clear_stamped,
 		e->clear_kept, e->clear_no_slot, e->tracking_pages_published,
 		e->tracking_pages_alloc, e->tracking_pages_lost_race,
-		e->tracking_pages_accounted_freed, e->head_cmpxchg_failed,
+		e->tracking_pages_lost_slotless, e->tracking_pages_accounted_freed, e->head_cmpxchg_failed,
 		e->count_cmpxchg_failed);
 	fprintf(out, "  \"page_ext\": {\"sections\": %lu, \"bytes\": %ld, \"entry_size\": %zu, "
 		"\"kmemleak_slab_pages\": %lu},\n",

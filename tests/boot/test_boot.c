@@ -7,7 +7,11 @@
  *    was published but whose RECORD ran after CLEAR retired the worker (a
  *    window between two RCU readers, not in §4).  Each loses one PFN: the
  *    page stays unstamped and its free warns "alloc_tag was not set".
- * Both are timing-dependent here, so they are asserted exactly, not absent.
+ *  - the D12 residual: a tracking page that lost the head cmpxchg while its
+ *    section had no page_ext; clear_page_tag_ref() is then a no-op, and if
+ *    the section is published before __free_page(), the free warns.
+ * All are timing-dependent here, so they are bounded exactly, not assumed
+ * absent.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +25,22 @@
 
 static struct boot_options opt;
 static struct boot_result res;
+static bool booted;
+
+static void finish_boot(void)
+{
+	boot_result_free(&res);
+	booted = false;
+}
+
+/* A failed assertion must not leave the machine up for the next test. */
+static int teardown(void **state)
+{
+	(void)state;
+	if (booted)
+		finish_boot();
+	return 0;
+}
 
 static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long long mem)
 {
@@ -32,6 +52,7 @@ static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long l
 	opt.timing = timing;
 	opt.log = NULL;
 	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
 }
 
 static long expected_allocs_before_page_ext(unsigned int cpus)
@@ -51,8 +72,9 @@ static void assert_l6_boot_clean_but_d13(unsigned int cpus)
 	assert_int_equal(res.alloc_failures, 0);
 	/* late RECORDs: each lost page is live at the snapshot, warns at free */
 	assert_int_equal(o->unstamped_early_pages, e->pfns_after_clear);
-	assert_int_equal(o->warnings, e->pfns_after_clear);
-	assert_int_equal(sim_warn_count_fmt("alloc_tag was not set"), e->pfns_after_clear);
+	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
+	assert_true(o->warnings >= e->pfns_after_clear);
+	assert_true(o->warnings <= e->pfns_after_clear + e->tracking_pages_lost_slotless);
 	assert_int_equal(o->bugs, 0);
 	assert_int_equal(o->tracking_pages_unreachable, 0);
 	assert_int_equal(o->invariant_violations, 0);
@@ -67,14 +89,14 @@ static void assert_l6_boot_clean_but_d13(unsigned int cpus)
 	for (int i = 0; i < o->nr_leaks; i++)
 		assert_true(o->leaks[i].d13);
 	assert_int_equal(o->nr_leaks > 0, e->tracking_pages_accounted_freed > 0);
-	assert_int_equal(o->fired, o->nr_leaks > 0 || e->pfns_after_clear > 0);
+	assert_int_equal(o->fired, o->nr_leaks > 0 || o->warnings > 0);
 }
 
 static void boot_deferred(unsigned int cpus)
 {
 	run_boot(cpus, BOOT_PAGE_EXT_DEFERRED, 8ULL << 30);
 	assert_l6_boot_clean_but_d13(cpus);
-	boot_result_free(&res);
+	finish_boot();
 }
 
 static void test_l6_deferred_boot_1_cpu_is_clean_but_d13(void **s) { (void)s; boot_deferred(1); }
@@ -90,8 +112,8 @@ static void test_l6_early_boot_64_cpus_is_clean_but_d13(void **s)
 	/* one CPU before page_ext: no race can lose a head cmpxchg or a PFN (§5.5) */
 	assert_int_equal(res.early.tracking_pages_lost_race, 0);
 	assert_int_equal(res.early.pfns_after_clear, 0);
-	assert_false(res.oracles.fired && !res.oracles.nr_leaks);
-	boot_result_free(&res);
+	assert_int_equal(res.oracles.warnings, 0);
+	finish_boot();
 }
 
 static void test_pool_pages_grow_with_cpus(void **s)
@@ -102,12 +124,12 @@ static void test_pool_pages_grow_with_cpus(void **s)
 	run_boot(8, BOOT_PAGE_EXT_EARLY, 8ULL << 30);
 	pages_8 = res.early.tracking_pages_published;
 	assert_int_equal(pages_8, (res.early.pfns_recorded + 509) / 510);
-	boot_result_free(&res);
+	finish_boot();
 	run_boot(512, BOOT_PAGE_EXT_EARLY, 8ULL << 30);
 	pages_512 = res.early.tracking_pages_published;
 	assert_int_equal(pages_512, (res.early.pfns_recorded + 509) / 510);
 	assert_true(pages_512 > pages_8);
-	boot_result_free(&res);
+	finish_boot();
 }
 
 /*
@@ -129,6 +151,7 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 	opt.wl.churn_ops = 20000;
 	opt.log = NULL;
 	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
 	assert_int_equal(o->invariant_violations, 0);
 	assert_int_equal(o->bad_frees, 0);
 	assert_int_equal(o->tracking_pages_unreachable, 0);
@@ -137,19 +160,19 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 		assert_true(o->leaks[i].d13);
 	/* the only warning a window free can cause is D8's */
 	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
-	boot_result_free(&res);
+	finish_boot();
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_l6_deferred_boot_1_cpu_is_clean_but_d13),
-		cmocka_unit_test(test_l6_deferred_boot_2_cpus_is_clean_but_d13),
-		cmocka_unit_test(test_l6_deferred_boot_8_cpus_is_clean_but_d13),
-		cmocka_unit_test(test_l6_deferred_boot_64_cpus_is_clean_but_d13),
-		cmocka_unit_test(test_l6_early_boot_64_cpus_is_clean_but_d13),
-		cmocka_unit_test(test_pool_pages_grow_with_cpus),
-		cmocka_unit_test(test_frees_inside_the_window_keep_allocator_and_accounting_consistent),
+		cmocka_unit_test_teardown(test_l6_deferred_boot_1_cpu_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_l6_deferred_boot_2_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_l6_deferred_boot_8_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_l6_deferred_boot_64_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_l6_early_boot_64_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_pool_pages_grow_with_cpus, teardown),
+		cmocka_unit_test_teardown(test_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot", tests, NULL, NULL);
