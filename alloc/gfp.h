@@ -59,15 +59,17 @@ typedef unsigned int gfp_t;
 				  __GFP_NOWARN) & ~__GFP_RECLAIM)
 #define GFP_TRANSHUGE		(GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM)
 
-/* Page-allocator alloc_flags.  Only NOLOCK and NO_CODETAG may be passed in. */
+/*
+ * Page-allocator alloc_flags (mm/internal.h values).  Only NOLOCK and
+ * NO_CODETAG may be passed in (§2.8).
+ */
 #define ALLOC_DEFAULT		0x0u
-#define ALLOC_NOLOCK		0x800u
+#define ALLOC_NON_BLOCK		0x10u	/* internal: caller cannot block */
+#define ALLOC_MIN_RESERVE	0x20u	/* internal: granted by __GFP_HIGH */
+#define ALLOC_NOLOCK		0x400u	/* the former ALLOC_TRYLOCK bit */
 /* §2.8: a backport note places it at 0x1000; the value is unverified. */
 #define ALLOC_NO_CODETAG	0x1000u
 #define ALLOC_CALLER_MASK	(ALLOC_NOLOCK | ALLOC_NO_CODETAG)
-/* Internal: granted by __GFP_HIGH / non-blocking callers. */
-#define ALLOC_MIN_RESERVE	0x10u
-#define ALLOC_NON_BLOCK		0x40u
 
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {

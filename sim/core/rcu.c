@@ -49,12 +49,13 @@ void synchronize_rcu(void)
 	urcu_memb_synchronize_rcu();
 }
 
-void sim_rcu_register_thread(void)
+bool sim_rcu_register_thread(void)
 {
 	if (rcu_registered)
-		return;
+		return false;
 	urcu_memb_register_thread();
 	rcu_registered = true;
+	return true;
 }
 
 void sim_rcu_unregister_thread(void)

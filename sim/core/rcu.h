@@ -44,8 +44,11 @@ static inline bool rcu_read_lock_held(void)
 	return current->rcu_read_depth > 0;
 }
 
-/* Called by sim_cpu_start() threads; exposed for tests that bind by hand. */
-void sim_rcu_register_thread(void);
+/*
+ * Called by sim_cpu_start() threads; exposed for tests that bind by hand.
+ * Returns false when the thread was registered already.
+ */
+bool sim_rcu_register_thread(void);
 void sim_rcu_unregister_thread(void);
 
 #endif /* SIM_CORE_RCU_H */

@@ -162,12 +162,15 @@ void sim_cpu_join_all(void)
 void sim_run_as_cpu(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)
 {
 	struct task_struct task, *saved = sim_current_task;
+	bool registered;
 
 	bind_task(&task, cpu, comm, pid);
 	sim_current_task = &task;
 	jitter_rng_ready = false;
-	sim_rcu_register_thread();
+	/* A host thread already registered (maybe inside a reader) stays so. */
+	registered = sim_rcu_register_thread();
 	fn(arg);
-	sim_rcu_unregister_thread();
+	if (registered)
+		sim_rcu_unregister_thread();
 	sim_current_task = saved;
 }
