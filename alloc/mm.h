@@ -19,11 +19,15 @@
  *   - PG_head: first page of an allocated block of 2^order pages;
  *   - PG_reserved: never handed to the allocator;
  *   - flags == 0: an interior page of a free or allocated block.
- *   Exception, for terabyte machines: a zone's free order-10 blocks below its
- *   top 16 GiB are kept implicit (free, movable, counted in nr_free and
+ *   Exception, for terabyte machines: a zone's free order-10 blocks above its
+ *   lowest 16 GiB are kept implicit (free, movable, counted in nr_free and
  *   free_pages, head flags still 0) until the allocator reaches them, like
  *   the kernel's deferred struct page init.  Walk memory with
  *   mem_for_each_allocated_block() / mem_check_invariants(), not mem_map.
+ * Free-list order: mem_setup() frees memory lowest block first to the tail of
+ * each list (the kernel's FPI_TO_TAIL, since 5.10), so at boot every list is
+ * ascending from its head and a zone is allocated from its low end first.
+ * Run-time frees and the halves split off a block go to the list head.
  * Invariants, per zone z (under z->lock):
  *   z->free_pages == Σ_order nr_free[order] << order
  *   z->present_pages == z->free_pages + allocated pages in z (+ reserved)

@@ -38,19 +38,22 @@ static bool zero_by_madvise;
 /*
  * Deferred free blocks.  An order-10 head every 16 KiB of mem_map is a host
  * page per head, so writing every head of a terabyte zone costs seconds and
- * GiBs of RSS.  Like the kernel's deferred struct page init, only the top
+ * GiBs of RSS.  Like the kernel's deferred struct page init, only the lowest
  * DEFERRED_EAGER_BLOCKS order-10 blocks of a zone are written at setup; the
- * order-10 blocks below them stay implicit: free, movable, counted in nr_free
+ * order-10 blocks above them stay implicit: free, movable, counted in nr_free
  * and free_pages, and in list order the tail of the order-10 movable list
- * (descending, exactly where eager setup puts them).  A block is written
- * ("taken") when that list runs empty or when mem_claim_block() wants it.
+ * (ascending, exactly where eager setup puts them, see free_zone_range()).
+ * Run-time frees insert at the head, so that tail stays the tail.  When the
+ * list runs empty its next block is the lowest implicit one, which is then
+ * written ("taken"); mem_claim_block() takes the block it wants anywhere.
  */
 #define DEFERRED_EAGER_BLOCKS	4096UL		/* 16 GiB per zone */
 #define MAX_ORDER_NR_PAGES	(1UL << MAX_PAGE_ORDER)
 
 struct deferred_blocks {
+	unsigned long base;		/* the first implicit block at setup */
 	unsigned long lo, hi;		/* implicit blocks lie in [lo, hi) */
-	unsigned long *taken;		/* per block from lo: no longer implicit */
+	unsigned long *taken;		/* per block from base: no longer implicit */
 };
 static struct deferred_blocks deferred[MAX_NR_ZONES];
 
@@ -168,7 +171,7 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int 
 
 static inline unsigned long deferred_bit(const struct deferred_blocks *d, unsigned long pfn)
 {
-	return (pfn - d->lo) >> MAX_PAGE_ORDER;
+	return (pfn - d->base) >> MAX_PAGE_ORDER;
 }
 
 static inline bool deferred_taken(const struct deferred_blocks *d, unsigned long pfn)
@@ -201,17 +204,19 @@ static void take_deferred_block(struct zone *zone, unsigned long pfn)
 	link_free_block(zone, pfn & ~(MAX_ORDER_NR_PAGES - 1), MAX_PAGE_ORDER, MIGRATE_MOVABLE);
 }
 
-/* The order-10 movable list ran empty: its next block is the top implicit one. */
-static uint32_t take_top_deferred_block(struct zone *zone)
+/* The order-10 movable list ran empty: its next block is the lowest implicit one. */
+static uint32_t take_lowest_deferred_block(struct zone *zone)
 {
 	struct deferred_blocks *d = &deferred[zone->idx];
 
-	while (d->hi > d->lo) {
-		d->hi -= MAX_ORDER_NR_PAGES;
-		if (deferred_taken(d, d->hi))
+	for (; d->lo < d->hi; d->lo += MAX_ORDER_NR_PAGES) {
+		unsigned long pfn = d->lo;
+
+		if (deferred_taken(d, pfn))
 			continue;
-		take_deferred_block(zone, d->hi);
-		return (uint32_t)d->hi;
+		take_deferred_block(zone, pfn);
+		d->lo += MAX_ORDER_NR_PAGES;
+		return (uint32_t)pfn;
 	}
 	return NO_PFN;
 }
@@ -222,7 +227,7 @@ static uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
 	uint32_t pfn = zone->free_area[order].free_list[mt];
 
 	if (pfn == NO_PFN && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
-		pfn = take_top_deferred_block(zone);
+		pfn = take_lowest_deferred_block(zone);
 	return pfn;
 }
 
@@ -993,12 +998,39 @@ static void setup_per_zone_wmarks(void)
 }
 
 /*
- * memblock_free_all(): hand a zone's memory to the allocator in maximal
- * aligned blocks, lowest first, each at the head of its list — so the highest
- * block of a zone is the first one handed out.  Only block heads are written:
- * the rest of mem_map stays untouched (and costs no RSS).
+ * __add_to_free_list(..., tail = true) for setup.  The lists keep no tail
+ * pointer, so setup carries the tail of each movable list in @tail; they are
+ * all empty when it starts.
  */
-static void free_zone_range(struct zone *zone, unsigned long start, unsigned long end)
+static void add_to_free_list_tail(struct zone *zone, unsigned long pfn, unsigned int order,
+				  uint32_t *tail)
+{
+	struct free_area *area = &zone->free_area[order];
+	struct page *page = pfn_to_page(pfn);
+
+	page->flags = PG_buddy | (order << PG_ORDER_SHIFT) |
+		      ((uint32_t)MIGRATE_MOVABLE << PG_MT_SHIFT);
+	page->buddy_prev = tail[order];
+	page->buddy_next = NO_PFN;
+	if (tail[order] != NO_PFN)
+		pfn_to_page(tail[order])->buddy_next = (uint32_t)pfn;
+	else
+		area->free_list[MIGRATE_MOVABLE] = (uint32_t)pfn;
+	tail[order] = (uint32_t)pfn;
+	area->nr_free++;
+}
+
+/*
+ * memblock_free_all(): hand a zone's memory to the allocator in maximal
+ * aligned blocks, lowest first, each at the tail of its list, because
+ * __free_pages_core() frees boot memory with FPI_TO_TAIL (since 5.10; the
+ * deferred struct page init frees through the same path).  So every list
+ * starts in ascending PFN order from its head and allocations come from the
+ * low end of a zone first.  Only block heads are written: the rest of
+ * mem_map stays untouched (and costs no RSS).
+ */
+static void free_zone_range(struct zone *zone, unsigned long start, unsigned long end,
+			    uint32_t *tail)
 {
 	unsigned long pfn = start;
 
@@ -1008,15 +1040,16 @@ static void free_zone_range(struct zone *zone, unsigned long start, unsigned lon
 		order = min(order, (unsigned int)MAX_PAGE_ORDER);
 		while (pfn + (1UL << order) > end)
 			order--;
-		add_to_free_list(zone, pfn, order, MIGRATE_MOVABLE);
+		add_to_free_list_tail(zone, pfn, order, tail);
 		account_free(zone, 1L << order);
 		pfn += 1UL << order;
 	}
 }
 
 /*
- * All of a zone but its lowest order-10 blocks goes through free_zone_range();
- * those stay implicit (see struct deferred_blocks) when the zone is large.
+ * All of a zone but the order-10 blocks above its lowest DEFERRED_EAGER_BLOCKS
+ * goes through free_zone_range(); those stay implicit (see struct
+ * deferred_blocks) when the zone is large.
  */
 static int free_zone(struct zone *zone)
 {
@@ -1025,23 +1058,29 @@ static int free_zone(struct zone *zone)
 	unsigned long end = zone_end_pfn(zone);
 	unsigned long first = ALIGN(start, MAX_ORDER_NR_PAGES);
 	unsigned long last = end & ~(MAX_ORDER_NR_PAGES - 1);
+	uint32_t tail[NR_PAGE_ORDERS];
 	unsigned long nr;
 
-	d->lo = d->hi = start;
+	d->base = d->lo = d->hi = end;
 	if (start < end && last > first &&
 	    (last - first) / MAX_ORDER_NR_PAGES > DEFERRED_EAGER_BLOCKS) {
-		d->lo = first;
-		d->hi = last - DEFERRED_EAGER_BLOCKS * MAX_ORDER_NR_PAGES;
+		d->base = d->lo = first + DEFERRED_EAGER_BLOCKS * MAX_ORDER_NR_PAGES;
+		d->hi = last;
 		nr = (d->hi - d->lo) / MAX_ORDER_NR_PAGES;
 		d->taken = calloc(DIV_ROUND_UP(nr, BITS_PER_LONG), sizeof(unsigned long));
 		if (!d->taken)
 			return -ENOMEM;
 	}
-	/* Lowest first, each at the list head: the implicit run ends up last. */
-	free_zone_range(zone, start, d->lo);
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		tail[o] = NO_PFN;
+	/*
+	 * Ascending, each at the tail: the implicit run is the tail of the
+	 * order-10 list, and [hi, end) holds only smaller blocks.
+	 */
+	free_zone_range(zone, start, d->lo, tail);
 	zone->free_area[MAX_PAGE_ORDER].nr_free += (d->hi - d->lo) / MAX_ORDER_NR_PAGES;
 	account_free(zone, (long)(d->hi - d->lo));
-	free_zone_range(zone, d->hi, end);
+	free_zone_range(zone, d->hi, end, tail);
 	return 0;
 }
 

@@ -99,6 +99,17 @@ static void assert_clean(void)
 	assert_int_equal(mem_check_invariants(stderr), 0);
 }
 
+/* Walk a free list from its head: the number of blocks, each above the last. */
+static unsigned long assert_list_ascending(enum zone_type idx, unsigned int order, int mt)
+{
+	uint32_t pfn = zone(idx)->free_area[order].free_list[mt], prev = NO_PFN;
+	unsigned long n = 0;
+
+	for (; pfn != NO_PFN; prev = pfn, pfn = pfn_to_page(pfn)->buddy_next, n++)
+		assert_true(prev == NO_PFN || pfn > prev);
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 
 static void test_setup_builds_dma_dma32_normal_zones_and_reserves_low_1mib(void **state)
@@ -145,11 +156,20 @@ static void test_setup_builds_dma_dma32_normal_zones_and_reserves_low_1mib(void 
 	assert_true(is_free_head(1024, 10));
 	assert_true(is_free_head(4096, 10));
 	assert_int_equal(get_pageblock_migratetype(pfn_to_page(4096)), MIGRATE_MOVABLE);
-	/* The highest block of each zone heads its list. */
-	assert_int_equal(zone(ZONE_DMA)->free_area[10].free_list[MIGRATE_MOVABLE], 3072);
+	/*
+	 * Freed lowest first to the list tails (FPI_TO_TAIL): the lowest block
+	 * of each zone heads its list and every list ascends from there.
+	 */
+	assert_int_equal(zone(ZONE_DMA)->free_area[10].free_list[MIGRATE_MOVABLE], 1024);
+	assert_int_equal(zone(ZONE_DMA32)->free_area[10].free_list[MIGRATE_MOVABLE], 4096);
 	assert_int_equal(zone(ZONE_NORMAL)->free_area[10].free_list[MIGRATE_MOVABLE],
-			 1064960 - 1024);
+			 1048576);
 	assert_int_equal(zone(ZONE_NORMAL)->free_area[10].nr_free, 16);
+	for (int i = ZONE_DMA; i <= ZONE_NORMAL; i++)
+		for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++)
+			assert_int_equal(assert_list_ascending(i, o, MIGRATE_MOVABLE),
+					 zone(i)->free_area[o].nr_free);
+	assert_int_equal(assert_list_ascending(ZONE_DMA32, 10, MIGRATE_MOVABLE), 1020);
 	assert_clean();
 }
 
@@ -200,10 +220,11 @@ static void test_setup_handles_zone_ends_not_aligned_to_max_order(void **state)
 		assert_int_equal(max_pfn, (sizes[i] >> PAGE_SHIFT) & ~511UL);
 		assert_int_equal(total_free(), max_pfn - 256);
 		assert_clean();
-		/* The top of memory is an order-9 block, listed last, so first. */
+		/* The top of memory is an order-9 block, alone on its list. */
 		assert_true(is_free_head(max_pfn - 512, 9));
 		assert_int_equal(page_zone(pfn_to_page(max_pfn - 1))->free_area[9]
 				 .free_list[MIGRATE_MOVABLE], max_pfn - 512);
+		assert_int_equal(pfn_to_page(max_pfn - 512)->buddy_next, NO_PFN);
 		p = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 0);
 		assert_non_null(p);
 		__free_page(p);
@@ -224,8 +245,8 @@ static void test_order3_alloc_splits_order10_block_and_free_merges_back(void **s
 	page = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 3);
 	assert_non_null(page);
 	pfn = page_to_pfn(page);
-	/* The lower part of the top DMA32 block is kept, the upper halves listed. */
-	assert_int_equal(pfn, 7168);
+	/* The lower part of the lowest DMA32 block is kept, the upper halves listed. */
+	assert_int_equal(pfn, 4096);
 	assert_int_equal(mem_allocated_order(page), 3);
 	assert_int_equal(page_ref_count(page), 1);
 	assert_false(PageCompound(page));
@@ -236,27 +257,31 @@ static void test_order3_alloc_splits_order10_block_and_free_merges_back(void **s
 
 	__free_pages(page, 3);
 	assert_int_equal(total_free(), before);
-	assert_true(is_free_head(7168, 10));
+	assert_true(is_free_head(4096, 10));
 	for (unsigned int o = 3; o < 10; o++)
 		assert_int_equal(pfn_to_page(pfn + (1UL << o))->flags, 0);
 	assert_int_equal(mem_bad_free_count(), 0);
 	assert_clean();
 }
 
-static void test_allocations_come_from_the_top_block_of_a_zone_first(void **state)
+static void test_allocations_come_from_the_low_end_of_a_zone_first(void **state)
 {
-	struct page *a, *b, *c;
+	struct page *a, *b, *c, *d;
 
 	(void)state;
 	boot(SMALL_MEM);
 	a = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 10);
 	b = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 10);
 	c = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 0);
-	assert_int_equal(page_to_pfn(a), 7168);
-	assert_int_equal(page_to_pfn(b), 6144);
-	assert_int_equal(page_to_pfn(c), 5120);
-	__free_page(c);
+	assert_int_equal(page_to_pfn(a), 4096);
+	assert_int_equal(page_to_pfn(b), 5120);
+	assert_int_equal(page_to_pfn(c), 6144);
+	/* A run-time free goes to the list head: 5120 comes back before 7168. */
 	__free_pages(b, 10);
+	d = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 10);
+	assert_ptr_equal(d, b);
+	__free_page(c);
+	__free_pages(d, 10);
 	__free_pages(a, 10);
 	assert_clean();
 }
@@ -272,11 +297,12 @@ static void test_gfp_zone_modifiers_select_dma_dma32_and_normal(void **state)
 	d = alloc_pages_noprof(GFP_KERNEL | __GFP_DMA, 0);
 	hi = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 0);
 	assert_int_equal(zone_idx_of(n), ZONE_NORMAL);
-	assert_int_equal(page_to_pfn(n), 1064960 - 1024);
+	assert_int_equal(page_to_pfn(n), 1048576);
 	assert_int_equal(zone_idx_of(d32), ZONE_DMA32);
-	assert_int_equal(page_to_pfn(d32), 1048576 - 1024);
+	assert_int_equal(page_to_pfn(d32), 4096);
 	assert_int_equal(zone_idx_of(d), ZONE_DMA);
-	assert_int_equal(page_to_pfn(d), 3072);
+	/* Unmovable steals the largest movable block: the first order-10 one. */
+	assert_int_equal(page_to_pfn(d), 1024);
 	/* No highmem/movable zone on 64-bit: NORMAL. */
 	assert_int_equal(zone_idx_of(hi), ZONE_NORMAL);
 	__free_page(n);
@@ -299,11 +325,11 @@ static void test_exhausted_zone_falls_back_to_the_next_lower_zone(void **state)
 		p[i] = alloc_pages_noprof(GFP_KERNEL, 10);
 		assert_non_null(p[i]);
 	}
-	assert_int_equal(page_to_pfn(p[0]), 7168);
-	assert_int_equal(page_to_pfn(p[1]), 6144);
-	assert_int_equal(page_to_pfn(p[2]), 5120);
+	assert_int_equal(page_to_pfn(p[0]), 4096);
+	assert_int_equal(page_to_pfn(p[1]), 5120);
+	assert_int_equal(page_to_pfn(p[2]), 6144);
 	assert_int_equal(zone_idx_of(p[3]), ZONE_DMA);
-	assert_int_equal(page_to_pfn(p[3]), 3072);
+	assert_int_equal(page_to_pfn(p[3]), 1024);
 	assert_int_equal(zone(ZONE_DMA32)->free_pages, 1024);
 	/* A request for DMA never goes up to DMA32. */
 	p[4] = alloc_pages_noprof(GFP_KERNEL | __GFP_DMA, 10);
@@ -322,26 +348,26 @@ static void test_unmovable_request_steals_and_claims_a_movable_pageblock(void **
 	boot(SMALL_MEM);
 	assert_int_equal(gfp_migratetype(GFP_KERNEL), MIGRATE_UNMOVABLE);
 	a = alloc_pages_noprof(GFP_KERNEL, 0);
-	assert_int_equal(page_to_pfn(a), 7168);
+	assert_int_equal(page_to_pfn(a), 4096);
 	/* An order-10 block was stolen: both its pageblocks changed type. */
-	assert_int_equal(get_pageblock_migratetype(pfn_to_page(7168)), MIGRATE_UNMOVABLE);
-	assert_int_equal(get_pageblock_migratetype(pfn_to_page(7680)), MIGRATE_UNMOVABLE);
-	assert_int_equal(zone(ZONE_DMA32)->free_area[9].free_list[MIGRATE_UNMOVABLE], 7680);
-	assert_int_equal(zone(ZONE_DMA32)->free_area[0].free_list[MIGRATE_UNMOVABLE], 7169);
-	assert_int_equal((pfn_to_page(7169)->flags & PG_MT_MASK) >> PG_MT_SHIFT,
+	assert_int_equal(get_pageblock_migratetype(pfn_to_page(4096)), MIGRATE_UNMOVABLE);
+	assert_int_equal(get_pageblock_migratetype(pfn_to_page(4608)), MIGRATE_UNMOVABLE);
+	assert_int_equal(zone(ZONE_DMA32)->free_area[9].free_list[MIGRATE_UNMOVABLE], 4608);
+	assert_int_equal(zone(ZONE_DMA32)->free_area[0].free_list[MIGRATE_UNMOVABLE], 4097);
+	assert_int_equal((pfn_to_page(4097)->flags & PG_MT_MASK) >> PG_MT_SHIFT,
 			 MIGRATE_UNMOVABLE);
-	assert_int_equal(get_pageblock_migratetype(pfn_to_page(6144)), MIGRATE_MOVABLE);
+	assert_int_equal(get_pageblock_migratetype(pfn_to_page(5120)), MIGRATE_MOVABLE);
 
 	b = alloc_pages_noprof(GFP_KERNEL, 0);
-	assert_int_equal(page_to_pfn(b), 7169);
+	assert_int_equal(page_to_pfn(b), 4097);
 	m = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 0);
-	assert_int_equal(page_to_pfn(m), 6144);
+	assert_int_equal(page_to_pfn(m), 5120);
 	assert_int_equal(get_pageblock_migratetype(m), MIGRATE_MOVABLE);
 	/* Reclaimable falls back to unmovable first, then movable (an order-10 block). */
 	r = alloc_pages_noprof(GFP_KERNEL | __GFP_RECLAIMABLE, 0);
-	assert_int_equal(page_to_pfn(r), 5120);
+	assert_int_equal(page_to_pfn(r), 6144);
 	assert_int_equal(get_pageblock_migratetype(r), MIGRATE_RECLAIMABLE);
-	assert_int_equal(get_pageblock_migratetype(pfn_to_page(5632)), MIGRATE_RECLAIMABLE);
+	assert_int_equal(get_pageblock_migratetype(pfn_to_page(6656)), MIGRATE_RECLAIMABLE);
 	assert_clean();
 
 	__free_page(r);
@@ -349,8 +375,8 @@ static void test_unmovable_request_steals_and_claims_a_movable_pageblock(void **
 	__free_page(b);
 	__free_page(a);
 	/* The claimed pageblocks keep their new type; the merged block lists under it. */
-	assert_true(is_free_head(7168, 10));
-	assert_int_equal(zone(ZONE_DMA32)->free_area[10].free_list[MIGRATE_UNMOVABLE], 7168);
+	assert_true(is_free_head(4096, 10));
+	assert_int_equal(zone(ZONE_DMA32)->free_area[10].free_list[MIGRATE_UNMOVABLE], 4096);
 	assert_clean();
 }
 
@@ -390,19 +416,19 @@ static void test_movable_fallback_to_small_blocks_takes_smallest_without_claimin
 	for (int i = 0; i < MAX_NR_ZONES; i++)
 		memset(zone(i)->watermark, 0, sizeof(zone(i)->watermark));
 	a = alloc_pages_noprof(GFP_KERNEL, 0);
-	assert_int_equal(page_to_pfn(a), 7168);
+	assert_int_equal(page_to_pfn(a), 4096);
 	/* Leave DMA32 only the unmovable orders 0..3 split off that block. */
 	n = claim_list(zone(ZONE_DMA32), MIGRATE_MOVABLE, 0, c, n);
 	n = claim_list(zone(ZONE_DMA32), MIGRATE_UNMOVABLE, 4, c, n);
 	assert_int_equal(zone(ZONE_DMA32)->free_pages, 15);
 
 	m0 = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 0);
-	assert_int_equal(page_to_pfn(m0), 7169);
+	assert_int_equal(page_to_pfn(m0), 4097);
 	m1 = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE, 1);
-	assert_int_equal(page_to_pfn(m1), 7170);
+	assert_int_equal(page_to_pfn(m1), 4098);
 	/* Too small to claim for a movable request: the pageblock stays unmovable. */
 	assert_int_equal(get_pageblock_migratetype(m0), MIGRATE_UNMOVABLE);
-	assert_int_equal(zone(ZONE_DMA32)->free_area[3].free_list[MIGRATE_UNMOVABLE], 7176);
+	assert_int_equal(zone(ZONE_DMA32)->free_area[3].free_list[MIGRATE_UNMOVABLE], 4104);
 	assert_clean();
 
 	__free_pages(m1, 1);
@@ -426,7 +452,7 @@ static void test_gfp_zero_zeroes_a_dirtied_page_and_a_large_block(void **state)
 	__free_page(p);
 	p = alloc_pages_noprof(GFP_KERNEL | __GFP_ZERO, 0);
 	body = page_address(p);
-	assert_int_equal(page_to_pfn(p), 7168);
+	assert_int_equal(page_to_pfn(p), 4096);
 	for (size_t i = 0; i < PAGE_SIZE; i++)
 		assert_int_equal(body[i], 0);
 	__free_page(p);
@@ -583,7 +609,7 @@ static void test_double_free_is_reported_and_leaves_state_unchanged(void **state
 	assert_int_equal(bad_page_reports(), 1);
 	assert_int_equal(mem_bad_free_count(), 1);
 	assert_non_null(strstr(sim_log_buffer(),
-			       "BUG: Bad page state in process bootsim  pfn:01c00"));
+			       "BUG: Bad page state in process bootsim  pfn:01000"));
 	assert_non_null(strstr(sim_log_buffer(),
 			       "page dumped because: double free (page already in the buddy allocator)"));
 	/* An interior page of a merged free block is a double free too. */
@@ -1160,7 +1186,8 @@ static void test_1tib_setup_and_for_each_allocated_block_visits_exactly_live_blo
 	p[3] = alloc_pages_noprof(GFP_DMA32, 5);
 	p[4] = alloc_pages_noprof(GFP_DMA | GFP_KERNEL, 1);
 	p[5] = mem_claim_block(0x4000000, 4, GFP_KERNEL, &why);
-	assert_int_equal(page_to_pfn(p[0]), (1UL << 28) - 1024);
+	/* The lowest NORMAL block, one of the eagerly written ones. */
+	assert_int_equal(page_to_pfn(p[0]), 1UL << 20);
 	for (int i = 0; i < 6; i++) {
 		assert_non_null(p[i]);
 		want.pfn[want.n] = page_to_pfn(p[i]);
@@ -1182,14 +1209,14 @@ static void test_1tib_setup_and_for_each_allocated_block_visits_exactly_live_blo
 }
 
 /*
- * 24 GiB: NORMAL is [1M, 6M) pages, 5120 order-10 blocks; the lowest 1024
- * ([1M, 2M)) stay implicit until reached.
+ * 24 GiB: NORMAL is [1M, 6M) pages, 5120 order-10 blocks; all but the lowest
+ * 4096, the top 1024 ([5M, 6M)), stay implicit until reached.
  */
 static void test_huge_zone_hands_out_deferred_blocks_in_the_eager_order(void **state)
 {
-	const unsigned long claimed_pfn = 1536UL * 1024 + 3, claimed_block = 1536UL * 1024;
+	const unsigned long claimed_pfn = 5632UL * 1024 + 3, claimed_block = 5632UL * 1024;
 	struct page_stack s = { 0 };
-	unsigned long before, prev = ~0UL;
+	unsigned long before, next = 1UL << 20;
 	struct page *c, *p;
 	const char *why;
 
@@ -1205,24 +1232,25 @@ static void test_huge_zone_hands_out_deferred_blocks_in_the_eager_order(void **s
 	assert_non_null(c);
 	assert_int_equal(total_free(), before - 1);
 	assert_clean();
-	__free_page(pfn_to_page(1024UL * 1024 + 5));
+	__free_page(pfn_to_page(5120UL * 1024 + 5));
 	assert_int_equal(mem_bad_free_count(), 1);
 	assert_int_equal(bad_page_reports(), 1);
 
-	/* Top down, through the eager blocks into the implicit ones. */
+	/*
+	 * Bottom up, block after block as eager setup would list them, through
+	 * the eager blocks into the implicit ones; the claimed one is gone.
+	 */
 	while ((p = alloc_pages_noprof(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, 10)) &&
 	       zone_idx_of(p) == ZONE_NORMAL) {
-		unsigned long pfn = page_to_pfn(p);
-
 		push(&s, p, 10);
-		assert_true(pfn < prev);
-		assert_int_equal(pfn % 1024, 0);
-		assert_int_not_equal(pfn, claimed_block);
-		prev = pfn;
+		if (next == claimed_block)
+			next += 1024;
+		assert_int_equal(page_to_pfn(p), next);
+		next += 1024;
 	}
 	assert_non_null(p);
 	push(&s, p, 10);
-	assert_true(prev < 2UL << 20);
+	assert_true(next > claimed_block + 1024);
 	assert_true(s.n > 5000);
 	assert_clean();
 	drain(&s);
@@ -1258,14 +1286,16 @@ static void test_invariant_checker_reports_corrupted_counts_and_links(void **sta
 	pfn_to_page(6144)->buddy_prev = saved;
 
 	/* A list entry that is a stale head inside another free block. */
+	assert_int_equal(pfn_to_page(6144)->buddy_prev, 5120);
+	assert_int_equal(pfn_to_page(6144)->buddy_next, 7168);
 	pfn_to_page(6145)->flags = pfn_to_page(6144)->flags;
 	pfn_to_page(6145)->buddy_next = pfn_to_page(6144)->buddy_next;
 	pfn_to_page(6145)->buddy_prev = pfn_to_page(6144)->buddy_prev;
-	pfn_to_page(7168)->buddy_next = 6145;
-	pfn_to_page(5120)->buddy_prev = 6145;
+	pfn_to_page(5120)->buddy_next = 6145;
+	pfn_to_page(7168)->buddy_prev = 6145;
 	assert_int_equal(mem_check_invariants(NULL), 1);
-	pfn_to_page(7168)->buddy_next = 6144;
-	pfn_to_page(5120)->buddy_prev = 6144;
+	pfn_to_page(5120)->buddy_next = 6144;
+	pfn_to_page(7168)->buddy_prev = 6144;
 	pfn_to_page(6145)->flags = 0;
 	assert_clean();
 }
@@ -1410,7 +1440,7 @@ int main(void)
 		T(test_setup_rejects_bad_params_and_repeats_cleanly),
 		T(test_setup_handles_zone_ends_not_aligned_to_max_order),
 		T(test_order3_alloc_splits_order10_block_and_free_merges_back),
-		T(test_allocations_come_from_the_top_block_of_a_zone_first),
+		T(test_allocations_come_from_the_low_end_of_a_zone_first),
 		T(test_gfp_zone_modifiers_select_dma_dma32_and_normal),
 		T(test_exhausted_zone_falls_back_to_the_next_lower_zone),
 		T(test_unmovable_request_steals_and_claims_a_movable_pageblock),
