@@ -138,9 +138,7 @@ void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *u
 	res->warnings = sim_warn_total(SIM_REPORT_WARN) + sim_warn_total(SIM_REPORT_PR_WARN);
 	res->bugs = sim_warn_total(SIM_REPORT_BUG);
 	check_accounting(res);
-	res->unstamped_early_pages = unstamped->pages;
-	res->unstamped_early_bytes = unstamped->bytes;
-	res->unstamped_split_tails = unstamped->split_tails;
+	res->unstamped = *unstamped;
 
 	early_pfn_stats_read(&st);
 	if (early_pfn_selected()->reachable_pages)
@@ -151,7 +149,7 @@ void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *u
 	res->invariant_violations = mem_check_invariants(NULL);
 	res->bad_frees = (long)mem_bad_free_count();
 	res->fired = res->warnings || res->bugs || res->nr_leaks ||
-		     res->unstamped_early_pages || res->tracking_pages_unreachable ||
+		     res->unstamped.pages || res->tracking_pages_unreachable ||
 		     res->invariant_violations || res->bad_frees;
 }
 

@@ -28,14 +28,18 @@ struct tag_leak {
 	bool d13;			/* fully explained by D13 (§4) */
 };
 
+/* Live pages with a NULL slot after CLEAR. */
+struct unstamped_count {
+	long pages, bytes;	/* unexplained: fire the oracle */
+	long split_tails;	/* D17, latent: counted, not firing */
+};
+
 struct oracle_results {
 	long warnings;			/* WARN + pr_warn hits */
 	long bugs;			/* BUG-class reports */
 	struct tag_leak *leaks;
 	int nr_leaks;
-	long unstamped_early_pages;	/* from oracle_count_unstamped() */
-	long unstamped_early_bytes;
-	long unstamped_split_tails;	/* D17, latent: not a firing oracle */
+	struct unstamped_count unstamped;	/* from oracle_count_unstamped() */
 	long tracking_pages_unreachable;
 	long invariant_violations;
 	long bad_frees;
@@ -43,10 +47,6 @@ struct oracle_results {
 };
 
 /* Live pages whose slot is NULL; call after CLEAR, before late frees. */
-struct unstamped_count {
-	long pages, bytes;	/* unexplained */
-	long split_tails;	/* D17 */
-};
 void oracle_count_unstamped(struct unstamped_count *out);
 void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *unstamped);
 void oracle_results_free(struct oracle_results *res);

@@ -108,14 +108,14 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 			o->leaks[i].d13 ? "  [D13: accounted tracking pages freed as EMPTY]" : "");
 	}
 	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
-		o->unstamped_early_pages, o->unstamped_early_bytes);
+		o->unstamped.pages, o->unstamped.bytes);
 	if (e->pfns_after_clear)
 		fprintf(out, "  late RECORD: %ld allocations saw no slot before their section was published but\n"
 			"    reached RECORD after CLEAR retired the worker: PFNs lost, pages unstamped\n"
 			"    (window between the lookup's and RECORD's RCU readers; not in §4)\n",
 			e->pfns_after_clear);
 	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
-		o->unstamped_split_tails);
+		o->unstamped.split_tails);
 	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
 	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
 	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
@@ -227,7 +227,7 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
 		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n",
-		o->unstamped_early_pages, o->unstamped_early_bytes, o->unstamped_split_tails,
+		o->unstamped.pages, o->unstamped.bytes, o->unstamped.split_tails,
 		o->tracking_pages_unreachable);
 	fprintf(out, "  \"result\": {\"oracle_fired\": %s, \"exit_status\": %d},\n",
 		o->fired ? "true" : "false", o->fired ? 1 : 0);

@@ -71,7 +71,7 @@ static void assert_l6_boot_clean_but_d13(unsigned int cpus)
 	assert_int_equal(res.allocs_before_page_ext_init, expected_allocs_before_page_ext(cpus));
 	assert_int_equal(res.alloc_failures, 0);
 	/* late RECORDs: each lost page is live at the snapshot, warns at free */
-	assert_int_equal(o->unstamped_early_pages, e->pfns_after_clear);
+	assert_int_equal(o->unstamped.pages, e->pfns_after_clear);
 	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
 	assert_true(o->warnings >= e->pfns_after_clear);
 	assert_true(o->warnings <= e->pfns_after_clear + e->tracking_pages_lost_slotless);
