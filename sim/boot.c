@@ -23,6 +23,7 @@
 #include "sim/core/printk.h"
 #include "sim/core/random.h"
 #include "sim/core/sched.h"
+#include "sim/core/event.h"
 #include "alloc/alloc_pages.h"
 #include "boot.h"
 
@@ -48,62 +49,18 @@ struct cpu_state {
 	long allocs, frees, failures, early_freed_in_window;
 };
 
-struct event {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	long value;
-};
-
 struct boot {
 	const struct boot_options *opt;
 	struct cpu_state *cpus;
-	struct event smp_go;		/* secondaries may start */
-	struct event online;		/* secondaries done with bring-up */
-	struct event walk_started;	/* page_ext_init() entered */
-	struct event page_ext_done;	/* CLEAR has run */
-	struct event quiesced;		/* CPUs done with boot work */
-	struct event late_free;		/* host took its snapshot */
+	struct sim_event smp_go;		/* secondaries may start */
+	struct sim_event online;		/* secondaries done with bring-up */
+	struct sim_event walk_started;	/* page_ext_init() entered */
+	struct sim_event page_ext_done;	/* CLEAR has run */
+	struct sim_event quiesced;		/* CPUs done with boot work */
+	struct sim_event late_free;		/* snapshot taken */
+	struct unstamped_count unstamped;	/* the snapshot */
 	long allocs_before_page_ext_init;
 };
-
-static void event_init(struct event *e)
-{
-	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->cond, NULL);
-	e->value = 0;
-}
-
-static void event_destroy(struct event *e)
-{
-	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->cond);
-}
-
-static void event_add(struct event *e, long v)
-{
-	pthread_mutex_lock(&e->lock);
-	e->value += v;
-	pthread_cond_broadcast(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-}
-
-static void event_wait(struct event *e, long at_least)
-{
-	pthread_mutex_lock(&e->lock);
-	while (e->value < at_least)
-		pthread_cond_wait(&e->cond, &e->lock);
-	pthread_mutex_unlock(&e->lock);
-}
-
-static bool event_reached(struct event *e, long at_least)
-{
-	bool r;
-
-	pthread_mutex_lock(&e->lock);
-	r = e->value >= at_least;
-	pthread_mutex_unlock(&e->lock);
-	return r;
-}
 
 static void held_push(struct held_list *l, struct page *page, unsigned int order)
 {
@@ -269,8 +226,17 @@ static void late_phase(struct cpu_state *cs)
 {
 	struct boot *b = cs->boot;
 
-	event_add(&b->quiesced, 1);
-	event_wait(&b->late_free, 1);
+	/*
+	 * The last CPU to quiesce takes the unstamped snapshot while the others
+	 * wait: bookkeeping, so it makes no scheduling decisions.
+	 */
+	if (sim_event_add(&b->quiesced, 1) == b->opt->machine.cpus) {
+		sim_points_off();
+		oracle_count_unstamped(&b->unstamped);
+		sim_points_on();
+		sim_event_add(&b->late_free, 1);
+	}
+	sim_event_wait(&b->late_free, 1);
 	/* Free everything this CPU holds, so the free-side checks run. */
 	while (cs->early.n)
 		free_block(cs, held_take(&cs->early, cs->early.n - 1));
@@ -290,17 +256,17 @@ static void boot_cpu_main(void *arg)
 			bringup_allocations(cs, (int)cpu);
 		b->allocs_before_page_ext_init = workload_allocs(b);
 		page_ext_init();
-		event_add(&b->page_ext_done, 1);
-		event_add(&b->smp_go, 1);		/* smp_init() */
+		sim_event_add(&b->page_ext_done, 1);
+		sim_event_add(&b->smp_go, 1);		/* smp_init() */
 	} else {
 		bringup_allocations(cs, 0);
-		event_add(&b->smp_go, 1);		/* smp_init() */
-		event_wait(&b->online, ncpus - 1);
+		sim_event_add(&b->smp_go, 1);		/* smp_init() */
+		sim_event_wait(&b->online, ncpus - 1);
 		rename_task("init", 1);
 		b->allocs_before_page_ext_init = workload_allocs(b);
-		event_add(&b->walk_started, 1);
+		sim_event_add(&b->walk_started, 1);
 		page_ext_init();			/* page_alloc_init_late() */
-		event_add(&b->page_ext_done, 1);
+		sim_event_add(&b->page_ext_done, 1);
 	}
 	late_phase(cs);
 }
@@ -312,22 +278,22 @@ static void secondary_cpu_main(void *arg)
 	const struct boot_workload *wl = &b->opt->wl;
 	char comm[32];
 
-	event_wait(&b->smp_go, 1);
+	sim_event_wait(&b->smp_go, 1);
 	if (b->opt->timing == BOOT_PAGE_EXT_DEFERRED)
 		bringup_allocations(cs, cs->cpu);
-	event_add(&b->online, 1);
+	sim_event_add(&b->online, 1);
 
 	snprintf(comm, sizeof(comm), "kworker/%d:1", cs->cpu);
 	rename_task(comm, 1000 + cs->cpu);
 	if (b->opt->timing == BOOT_PAGE_EXT_DEFERRED)
-		event_wait(&b->walk_started, 1);
+		sim_event_wait(&b->walk_started, 1);
 	for (unsigned int i = 0; i < wl->churn_ops; i++) {
 		if (b->opt->timing == BOOT_PAGE_EXT_DEFERRED &&
-		    event_reached(&b->page_ext_done, 1))
+		    sim_event_reached(&b->page_ext_done, 1))
 			break;
 		churn_step(cs);
 	}
-	event_wait(&b->page_ext_done, 1);
+	sim_event_wait(&b->page_ext_done, 1);
 	late_phase(cs);
 }
 
@@ -388,7 +354,6 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	     char *err, size_t errlen)
 {
 	unsigned int ncpus = opt->machine.cpus;
-	struct unstamped_count unstamped;
 	struct rusage ru;
 	struct boot b;
 	double t0 = now_seconds();
@@ -402,12 +367,12 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 		snprintf(err, errlen, "out of host memory for %u CPUs", ncpus);
 		return -ENOMEM;
 	}
-	event_init(&b.smp_go);
-	event_init(&b.online);
-	event_init(&b.walk_started);
-	event_init(&b.page_ext_done);
-	event_init(&b.quiesced);
-	event_init(&b.late_free);
+	sim_event_init(&b.smp_go, "smp_go");
+	sim_event_init(&b.online, "online");
+	sim_event_init(&b.walk_started, "walk_started");
+	sim_event_init(&b.page_ext_done, "page_ext_done");
+	sim_event_init(&b.quiesced, "quiesced");
+	sim_event_init(&b.late_free, "late_free");
 
 	sim_log_set_stream(opt->log);
 	ret = machine_setup(&opt->machine, err, errlen);
@@ -418,18 +383,15 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	ret = start_cpus(&b, err, errlen);
 	if (ret) {
 		/* Let the started ones finish: release every stage. */
-		event_add(&b.smp_go, 1);
-		event_add(&b.online, ncpus);
-		event_add(&b.walk_started, 1);
-		event_add(&b.page_ext_done, 1);
-		event_add(&b.late_free, 1);
+		sim_event_add(&b.smp_go, 1);
+		sim_event_add(&b.online, ncpus);
+		sim_event_add(&b.walk_started, 1);
+		sim_event_add(&b.page_ext_done, 1);
+		sim_event_add(&b.late_free, 1);
 		sim_cpu_join_all();
 		goto out_machine;
 	}
 
-	event_wait(&b.quiesced, ncpus);
-	oracle_count_unstamped(&unstamped);
-	event_add(&b.late_free, 1);
 	sim_cpu_join_all();
 	sim_set_jitter(0, 0);
 
@@ -442,7 +404,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	res->allocs_before_page_ext_init = b.allocs_before_page_ext_init;
 	early_pfn_stats_read(&res->early);
 	page_ext_get_stats(&res->page_ext);
-	oracle_evaluate(&res->oracles, &unstamped);
+	oracle_evaluate(&res->oracles, &b.unstamped);
 
 	res->wall_seconds = now_seconds() - t0;
 	getrusage(RUSAGE_SELF, &ru);
@@ -458,12 +420,12 @@ out_free:
 		free(b.cpus[i].churn.v);
 	}
 	free(b.cpus);
-	event_destroy(&b.smp_go);
-	event_destroy(&b.online);
-	event_destroy(&b.walk_started);
-	event_destroy(&b.page_ext_done);
-	event_destroy(&b.quiesced);
-	event_destroy(&b.late_free);
+	sim_event_destroy(&b.smp_go);
+	sim_event_destroy(&b.online);
+	sim_event_destroy(&b.walk_started);
+	sim_event_destroy(&b.page_ext_done);
+	sim_event_destroy(&b.quiesced);
+	sim_event_destroy(&b.late_free);
 	return ret;
 }
 

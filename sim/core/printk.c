@@ -10,13 +10,13 @@
 
 #include "printk.h"
 #include "sched.h"
+#include "trace.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_stream;
 static bool log_keep;
 static char *log_buf;
 static size_t log_len, log_cap;
-static struct timespec log_t0;
 static unsigned long log_seqno;
 
 static struct sim_warn_site *sites_head, **sites_tail = &sites_head;
@@ -43,7 +43,7 @@ const char *sim_log_buffer(void)
 
 void sim_log_clock_reset(void)
 {
-	clock_gettime(CLOCK_MONOTONIC, &log_t0);
+	sim_clock_reset();
 }
 
 unsigned long sim_log_seq(void)
@@ -71,13 +71,11 @@ static void keep_line(const char *line, size_t n)
 /* Emit @text (may hold several '\n'-separated lines) with timestamps. */
 static void log_emit(const char *text)
 {
-	struct timespec now;
 	long long ns;
 
-	if (!log_stream && !log_keep)
+	if (!log_stream && !log_keep && !sim_tracing())
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (now.tv_sec - log_t0.tv_sec) * 1000000000LL + (now.tv_nsec - log_t0.tv_nsec);
+	ns = sim_clock_ns();
 	if (ns < 0)
 		ns = 0;
 	pthread_mutex_lock(&log_lock);
@@ -94,6 +92,8 @@ static void log_emit(const char *text)
 			fprintf(log_stream, "%s\n", line);
 		if (log_keep)
 			keep_line(line, (size_t)m);
+		if (sim_tracing())
+			sim_trace_log(line);
 		text += n;
 		if (*text == '\n')
 			text++;
@@ -146,6 +146,12 @@ void __sim_report(struct sim_warn_site *site, bool once, const char *fmt, ...)
 	if (!__atomic_load_n(&site->registered, __ATOMIC_ACQUIRE))
 		register_site(site, msg);
 	__atomic_fetch_add(&site->count, 1, __ATOMIC_RELAXED);
+	if (sim_tracing()) {
+		size_t n = strcspn(msg, "\n");
+
+		sim_note("%s: %.*s", site->kind == SIM_REPORT_WARN ? "WARN" :
+			 site->kind == SIM_REPORT_BUG ? "BUG" : "pr_warn", (int)n, msg);
+	}
 
 	if (once && __atomic_exchange_n(&site->warned, 1, __ATOMIC_RELAXED))
 		return;

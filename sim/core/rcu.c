@@ -7,6 +7,7 @@
 #include <urcu/urcu-memb.h>
 
 #include "sched.h"
+#include "controlled.h"
 
 /* rcu.h re-declares the kernel names urcu-memb.h mapped; undo the macros. */
 #undef rcu_read_lock
@@ -28,8 +29,15 @@ static void ensure_registered(void)
 		sim_rcu_register_thread();
 }
 
+
 void rcu_read_lock(void)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("rcu_read_lock");
+
+		sim_ctl_rcu_read_lock(&__pt);
+		return;
+	}
 	SIM_POINT("rcu_read_lock", NULL);
 	ensure_registered();
 	urcu_memb_read_lock();
@@ -38,6 +46,12 @@ void rcu_read_lock(void)
 
 void rcu_read_unlock(void)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("rcu_read_unlock");
+
+		sim_ctl_rcu_read_unlock(&__pt);
+		return;
+	}
 	current->rcu_read_depth--;
 	urcu_memb_read_unlock();
 	SIM_POINT("rcu_read_unlock", NULL);
@@ -45,6 +59,12 @@ void rcu_read_unlock(void)
 
 void synchronize_rcu(void)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("synchronize_rcu");
+
+		sim_ctl_synchronize_rcu(&__pt);
+		return;
+	}
 	SIM_POINT("synchronize_rcu", NULL);
 	urcu_memb_synchronize_rcu();
 }

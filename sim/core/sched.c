@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "sched.h"
+#include "controlled.h"
 #include "rcu.h"
 #include "random.h"
 
@@ -20,7 +21,8 @@ unsigned int nr_cpu_ids = 1;
 bool sim_sched_hooked;
 
 static enum sim_backend backend = SIM_BACKEND_FREE;
-static const struct sim_sched_ops *sched_ops;
+static __thread int points_off;
+static struct timespec clock_t0;
 static unsigned int jitter_max_ns;
 static unsigned long long jitter_seed;
 static __thread struct sim_rng jitter_rng;
@@ -31,21 +33,55 @@ enum sim_backend sim_get_backend(void)
 	return backend;
 }
 
-int sim_set_backend(enum sim_backend b, const struct sim_sched_ops *ops)
+void sim_set_backend(enum sim_backend b)
 {
-	if (b == SIM_BACKEND_CONTROLLED && (!ops || !ops->point))
-		return -EINVAL;
 	backend = b;
-	sched_ops = b == SIM_BACKEND_CONTROLLED ? ops : NULL;
-	sim_sched_hooked = sched_ops || jitter_max_ns;
-	return 0;
+	sim_sched_hooked = b == SIM_BACKEND_CONTROLLED || jitter_max_ns;
+}
+
+bool sim_on_cpu_thread(void)
+{
+	return sim_current_task != NULL;
+}
+
+void sim_points_off(void)
+{
+	points_off++;
+}
+
+void sim_points_on(void)
+{
+	points_off--;
+}
+
+bool sim_points_suppressed(void)
+{
+	return points_off > 0;
+}
+
+long long sim_clock_ns(void)
+{
+	struct timespec now;
+
+	if (backend == SIM_BACKEND_CONTROLLED)
+		return (long long)sim_ctl_steps() * 1000;
+	if (!clock_t0.tv_sec && !clock_t0.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &clock_t0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - clock_t0.tv_sec) * 1000000000LL +
+	       (now.tv_nsec - clock_t0.tv_nsec);
+}
+
+void sim_clock_reset(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &clock_t0);
 }
 
 void sim_set_jitter(unsigned int max_ns, unsigned long long seed)
 {
 	jitter_max_ns = max_ns;
 	jitter_seed = seed;
-	sim_sched_hooked = sched_ops || jitter_max_ns;
+	sim_sched_hooked = backend == SIM_BACKEND_CONTROLLED || jitter_max_ns;
 }
 
 static void jitter(void)
@@ -73,10 +109,10 @@ static void jitter(void)
 void __sim_sched_point(const struct sim_point *pt, const void *obj)
 {
 	/* The host thread (oracles, reports) is not a CPU: nothing to schedule. */
-	if (!sim_current_task)
+	if (!sim_current_task || points_off)
 		return;
-	if (sched_ops) {
-		sched_ops->point(pt, obj);
+	if (backend == SIM_BACKEND_CONTROLLED) {
+		sim_ctl_point(pt, obj);
 		return;
 	}
 	if (jitter_max_ns)
@@ -108,9 +144,15 @@ static void *cpu_thread_main(void *p)
 
 	sim_current_task = &ct->task;
 	jitter_rng_ready = false;
-	sim_rcu_register_thread();
-	ct->fn(ct->arg);
-	sim_rcu_unregister_thread();
+	if (backend == SIM_BACKEND_CONTROLLED) {
+		sim_ctl_cpu_enter(ct->task.cpu);
+		ct->fn(ct->arg);
+		sim_ctl_cpu_exit(ct->task.cpu);
+	} else {
+		sim_rcu_register_thread();
+		ct->fn(ct->arg);
+		sim_rcu_unregister_thread();
+	}
 	sim_current_task = NULL;
 	return NULL;
 }
@@ -126,6 +168,8 @@ int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *
 	bind_task(&ct->task, cpu, comm, pid);
 	ct->fn = fn;
 	ct->arg = arg;
+	if (backend == SIM_BACKEND_CONTROLLED)
+		sim_ctl_cpu_register(cpu, &ct->task);
 	pthread_attr_init(&attr);
 	/* Thousands of CPUs: keep host stacks small (the model needs little). */
 	pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -144,6 +188,8 @@ int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *
 
 void sim_cpu_join_all(void)
 {
+	if (backend == SIM_BACKEND_CONTROLLED)
+		sim_ctl_run();
 	for (;;) {
 		struct cpu_thread *ct;
 

@@ -12,7 +12,7 @@
  *   | free        | nothing, or a short random delay with     | pthread mutexes,    |
  *   |             | --jitter, to widen race windows           | liburcu (urcu-memb) |
  *   | controlled  | hands the CPU to the scheduler, which     | modelled by the     |
- *   |             | picks who runs next (sim_sched_ops)       | scheduler           |
+ *   |             | picks who runs next (controlled.h)        | scheduler           |
  *
  * Concurrency contract:
  *
@@ -21,6 +21,9 @@
  *   | current, smp_processor_id| any thread               | host threads get a stub task|
  *   | sim_cpu_start/join       | the machine owner        | one thread per CPU          |
  *   | SIM_POINT                | simulated CPU threads    | no-op unless hooked         |
+ *   | sim_points_off/on        | a CPU thread             | nestable; bookkeeping code  |
+ *   |                          |                          | (oracles) makes no decisions|
+ *   | sim_clock_ns             | any thread               | virtual under controlled    |
  *   | sim_set_backend/jitter   | before CPUs start        | not while CPUs run          |
  */
 #ifndef SIM_CORE_SCHED_H
@@ -72,14 +75,6 @@ struct sim_point {
 	const char *what;	/* "cmpxchg", "alloc page", "page_ext publish" ... */
 };
 
-/*
- * Hooks of the controlled backend (issue 3).  NULL members fall back to the
- * free backend's behaviour.
- */
-struct sim_sched_ops {
-	void (*point)(const struct sim_point *pt, const void *obj);
-};
-
 extern bool sim_sched_hooked;	/* true: points must call __sim_sched_point */
 
 void __sim_sched_point(const struct sim_point *pt, const void *obj);
@@ -94,7 +89,16 @@ void __sim_sched_point(const struct sim_point *pt, const void *obj);
 	} while (0)
 
 enum sim_backend sim_get_backend(void);
-int sim_set_backend(enum sim_backend backend, const struct sim_sched_ops *ops);
+/* True on a thread bound to a simulated CPU (not the host thread). */
+bool sim_on_cpu_thread(void);
+void sim_points_off(void);
+void sim_points_on(void);
+bool sim_points_suppressed(void);
+/* Log clock: host monotonic time, or 1 µs per decision under controlled. */
+long long sim_clock_ns(void);
+void sim_clock_reset(void);
+/* Set by sim_ctl_begin()/sim_ctl_end() (controlled.h); not while CPUs run. */
+void sim_set_backend(enum sim_backend backend);
 /* Average extra delay at each scheduling point, free backend only (0: off). */
 void sim_set_jitter(unsigned int max_ns, unsigned long long seed);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "spinlock.h"
 #include "sched.h"
+#include "controlled.h"
 
 void spin_lock_init(spinlock_t *lock)
 {
@@ -8,8 +9,15 @@ void spin_lock_init(spinlock_t *lock)
 	lock->owner_cpu = -1;
 }
 
+
 void spin_lock(spinlock_t *lock)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("spin_lock");
+
+		sim_ctl_spin_lock(lock, &__pt);
+		return;
+	}
 	SIM_POINT("spin_lock", lock);
 	pthread_mutex_lock(&lock->mutex);
 	__atomic_store_n(&lock->owner_cpu, smp_processor_id(), __ATOMIC_RELAXED);
@@ -18,6 +26,11 @@ void spin_lock(spinlock_t *lock)
 
 bool spin_trylock(spinlock_t *lock)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("spin_trylock");
+
+		return sim_ctl_spin_trylock(lock, &__pt);
+	}
 	SIM_POINT("spin_trylock", lock);
 	if (pthread_mutex_trylock(&lock->mutex))
 		return false;
@@ -28,6 +41,12 @@ bool spin_trylock(spinlock_t *lock)
 
 void spin_unlock(spinlock_t *lock)
 {
+	if (sim_ctl_on_cpu()) {
+		SIM_CTL_POINT("spin_unlock");
+
+		sim_ctl_spin_unlock(lock, &__pt);
+		return;
+	}
 	current->lock_depth--;
 	__atomic_store_n(&lock->owner_cpu, -1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lock->mutex);
