@@ -20,6 +20,7 @@
 #include "mm.h"
 #include "sim/core/printk.h"
 #include "sim/core/sched.h"
+#include "sim/core/trace.h"
 
 struct pglist_data contig_page_data;
 unsigned long max_pfn;
@@ -520,6 +521,7 @@ static void debug_check(void)
 static void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp,
 			    unsigned int alloc_flags)
 {
+	sim_note("alloc order-%u -> pfn %#lx", order, page_to_pfn(page));
 	set_page_refcount(page, 1);
 	if (gfp & __GFP_ZERO)
 		zero_pages(page, order);
@@ -678,6 +680,7 @@ static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int o
 /* free_pages_prepare(): the trace event, then the tag subtraction (§2.5). */
 static void __free_pages_prepare(struct page *page, unsigned int order)
 {
+	sim_note("free order-%u pfn %#lx", order, page_to_pfn(page));
 	if (hooks.trace_free)
 		hooks.trace_free(page, order);
 	if (hooks.free_prepare)

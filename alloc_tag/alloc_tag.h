@@ -113,6 +113,16 @@ static inline void alloc_tag_sub(union codetag_ref *ref, size_t bytes)
 	ref->ct = NULL;
 }
 
+/* bootsim: what a slot holds, in words, for timelines. */
+static inline const char *codetag_ref_name(const union codetag_ref *ref)
+{
+	if (!ref->ct)
+		return "NULL";
+	if (is_codetag_empty(ref))
+		return "EMPTY";
+	return ref->ct->function;
+}
+
 /* A plain read-modify-write in the kernel: modelled as two untorn accesses. */
 static inline void alloc_tag_set_inaccurate(struct alloc_tag *tag)
 {

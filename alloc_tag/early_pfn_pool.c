@@ -16,6 +16,7 @@
  */
 #include "sim/core/atomic.h"
 #include "sim/core/rcu.h"
+#include "sim/core/trace.h"
 #include "alloc/alloc_pages.h"
 #include "pgalloc_tag.h"
 #include "early_pfn.h"
@@ -96,11 +97,15 @@ static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 				return;
 			}
 			early_pfn_stat_inc(tracking_pages_alloc);
+			sim_note("pool %s: tracking page pfn %#lx", pool ? "full" : "empty",
+				 page_to_pfn(page));
 			new = page_address(page);
 			new->next = pool;
 			atomic_set(&new->count, 0);
 			if (cmpxchg(&current_pfn_pool, pool, new) != pool) {
 				early_pfn_stat_inc(head_cmpxchg_failed);
+				sim_note("cmpxchg head fails: drop tracking page pfn %#lx",
+					 page_to_pfn(page));
 				early_pfn_stat_inc(tracking_pages_lost_race);
 				note_tracking_page_free(page, true);
 				if (variant->clear_loser_ref)
@@ -109,6 +114,7 @@ static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 				continue;
 			}
 			early_pfn_stat_inc(tracking_pages_published);
+			sim_note("cmpxchg head: pool page pfn %#lx published", page_to_pfn(page));
 			pool = new;
 		}
 		idx = atomic_read(&pool->count);
@@ -125,6 +131,7 @@ static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 	 */
 	WRITE_ONCE(pool->pfns[idx], pfn);
 	early_pfn_stat_inc(pfns_recorded);
+	sim_note("RECORD pfn %#lx in pool slot %d", pfn, idx);
 }
 
 /* RECORD (§3.7 steps 1–3). */
@@ -145,8 +152,10 @@ static void pool_alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp,
 	alloc_tag_add = rcu_dereference(alloc_tag_add_early_pfn_ptr);
 	if (alloc_tag_add)
 		alloc_tag_add(pfn, gfp);
-	else
+	else {
 		early_pfn_stat_inc(pfns_after_clear);
+		sim_note("RECORD pfn %#lx: worker already retired, PFN lost", pfn);
+	}
 	rcu_read_unlock();
 }
 
@@ -164,9 +173,11 @@ static void clear_early_pfn(unsigned long pfn)
 	 * The accepted D7 window: an owner may store a real tag between the
 	 * read above and the store below, which then overwrites it.
 	 */
+	sim_note("CLEAR reads pfn %#lx slot: %s", pfn, codetag_ref_name(&ref));
 	if (!ref.ct) {
 		set_codetag_empty(&ref);
 		update_page_tag_ref(handle, &ref);
+		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
 		early_pfn_stat_inc(clear_stamped);
 	} else {
 		early_pfn_stat_inc(clear_kept);
@@ -182,9 +193,11 @@ static void __init pool_clear_early_alloc_pfn_tag_refs(void)
 	if (mem_profiling.compressed)
 		return;
 
+	sim_note("CLEAR: retire the RECORD worker");
 	rcu_assign_pointer(alloc_tag_add_early_pfn_ptr, NULL);
 	/* Make sure we are not racing with __alloc_tag_add_early_pfn() */
 	synchronize_rcu();
+	sim_note("CLEAR: grace period over");
 
 	for (pool = READ_ONCE(current_pfn_pool); pool;) {
 		int count = atomic_read(&pool->count);
@@ -198,6 +211,7 @@ static void __init pool_clear_early_alloc_pfn_tag_refs(void)
 		page = virt_to_page(pool);
 		note_tracking_page_free(page, false);
 		early_pfn_stat_inc(tracking_pages_freed_clear);
+		sim_note("CLEAR frees pool page pfn %#lx", page_to_pfn(page));
 		clear_page_tag_ref(page);
 		__free_page(page);
 		pool = next;

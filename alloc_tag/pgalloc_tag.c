@@ -5,6 +5,7 @@
  * allocations enter the early-PFN logic of the selected variant.
  */
 #include "sim/core/rcu.h"
+#include "sim/core/trace.h"
 #include "pgalloc_tag.h"
 #include "early_pfn.h"
 
@@ -55,6 +56,8 @@ void clear_page_tag_ref(struct page *page)
 	if (!mem_alloc_profiling_enabled())
 		return;
 	if (get_page_tag_ref(page, &ref, &handle)) {
+		sim_note("clear_page_tag_ref: pfn %#lx slot %s := EMPTY", page_to_pfn(page),
+			 codetag_ref_name(&ref));
 		set_codetag_empty(&ref);
 		update_page_tag_ref(handle, &ref);
 		put_page_tag_ref(handle);
@@ -90,9 +93,11 @@ static void __pgalloc_tag_add(struct page *page, struct task_struct *task,
 
 	if (likely(get_page_tag_ref(page, &ref, &handle))) {
 		alloc_tag_add(&ref, task->alloc_tag, PAGE_SIZE * nr);
+		sim_note("pfn %#lx slot := %s", page_to_pfn(page), codetag_ref_name(&ref));
 		update_page_tag_ref(handle, &ref);
 		put_page_tag_ref(handle);
 	} else {
+		sim_note("pfn %#lx has no page_ext slot: early RECORD", page_to_pfn(page));
 		/* No slot yet: remember the PFN so CLEAR can stamp it (§3). */
 		alloc_tag_add_early_pfn(page_to_pfn(page), gfp, alloc_flags);
 		if (task->alloc_tag)
@@ -113,6 +118,9 @@ void pgalloc_tag_sub(struct page *page, unsigned int nr)
 	union codetag_ref ref;
 
 	if (mem_alloc_profiling_enabled() && get_page_tag_ref(page, &ref, &handle)) {
+		sim_note("pfn %#lx slot %s: %s", page_to_pfn(page), codetag_ref_name(&ref),
+			 !ref.ct ? "nothing to subtract" : is_codetag_empty(&ref) ?
+			 "untagged, nothing subtracted" : "subtracted");
 		alloc_tag_sub(&ref, PAGE_SIZE * nr);
 		update_page_tag_ref(handle, &ref);
 		put_page_tag_ref(handle);

@@ -20,6 +20,7 @@
 #include "sim/core/printk.h"
 #include "alloc/alloc_pages.h"
 #include "page_ext.h"
+#include "sim/core/trace.h"
 #include "kmemleak.h"
 
 #define MAX_PAGE_EXT_CLIENTS 8
@@ -194,6 +195,7 @@ static int init_section_page_ext(unsigned long pfn, int nid)
 			 __ATOMIC_RELEASE);
 	total_usage += (long)table_size;
 	stats.sections_published++;
+	sim_note("page_ext published for section %lu", nr);
 	if (config.section_published && config.mode == PAGE_EXT_PROGRESSIVE)
 		config.section_published(nr);
 	return 0;
@@ -223,6 +225,7 @@ void page_ext_finish(void)
 	if (config.mode == PAGE_EXT_FLAT) {
 		SIM_POINT("page_ext publish all", &flat_available);
 		__atomic_store_n(&flat_available, true, __ATOMIC_RELEASE);
+		sim_note("page_ext published for every section");
 		if (config.section_published)
 			for (unsigned long nr = 0; nr < nr_mem_sections; nr++)
 				if (mem_sections[nr].page_ext)

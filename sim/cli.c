@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "alloc_tag/allocinfo.h"
 #include "alloc_tag/early_pfn.h"
 #include "boot.h"
+#include "explore.h"
+#include "scenario.h"
 #include "cli.h"
 #include "report.h"
 #include "version.h"
@@ -69,6 +72,9 @@ int parse_size(const char *s, unsigned long long *out)
 static void usage(FILE *f)
 {
 	fputs("usage: bootsim boot [options]      simulate a boot with N CPUs\n"
+	      "       bootsim explore (--scenario NAME|FILE | --boot [boot options]) [explore options]\n"
+	      "                                    search interleavings until an oracle fires\n"
+	      "       bootsim scenarios [--verbose] list the built-in scenarios\n"
 	      "       bootsim variants [--verbose] list the early-PFN variants\n"
 	      "       bootsim --help | --version\n"
 	      "\n"
@@ -78,7 +84,8 @@ static void usage(FILE *f)
 	      "  --page-ext MODE        early | deferred: when page_ext_init() runs (default deferred)\n"
 	      "  --publish MODE         progressive | flat: how page_ext sections appear (default progressive)\n"
 	      "  --variant ID           early-PFN variant (default L6; see `bootsim variants`)\n"
-	      "  --mode MODE            free (real parallel threads; default)\n"
+	      "  --mode MODE            free (real parallel threads; default) or controlled (one CPU\n"
+	      "                         at a time, random choices from --seed; reproducible)\n"
 	      "  --seed S               workload seed (default 1)\n"
 	      "  --jitter NS            random delays up to NS ns at scheduling points (default 0)\n"
 	      "  --json                 print one JSON object instead of the text summary\n"
@@ -95,7 +102,25 @@ static void usage(FILE *f)
 	      "  --stack-pages N        order-0 pages per stack, 1..64 (4)\n"
 	      "  --churn-ops N          allocations per secondary CPU while page_ext_init runs (256)\n"
 	      "  --churn-free-pct P     % of churn steps that free a page allocated in the window (0)\n"
-	      "  --early-free-pct P     % of churn steps that free one of the CPU's early pages (0)\n",
+	      "  --early-free-pct P     % of churn steps that free one of the CPU's early pages (0)\n"
+	      "explore options (controlled backend: one CPU runs at a time):\n"
+	      "  --scenario NAME|FILE   a built-in scenario (bootsim scenarios) or a scenario file\n"
+	      "  --boot                 explore the boot model instead (boot options above apply)\n"
+	      "  --variant ID           as for boot (default L6)\n"
+	      "  --strategy S           random | pct | dfs (default pct)\n"
+	      "  --seed S               strategy seed (default 1)\n"
+	      "  --runs R               at most R executions (default 10000)\n"
+	      "  --depth D              PCT bug depth: D-1 priority change points (default 2)\n"
+	      "  --preemptions K        DFS preemption bound (default 2)\n"
+	      "  --shard I/N            run only shard I of N (seed range or DFS subtrees)\n"
+	      "  --schedule STR         replay exactly this schedule and print its report\n"
+	      "  --all                  keep exploring after the first finding\n"
+	      "  --no-shrink            print the failing schedule as found\n"
+	      "  --max-steps N          decisions per execution before it counts as a hang (2000000)\n"
+	      "  --timeout S            wall seconds per execution before it counts as a hang (60)\n"
+	      "  --full-timeline        print every timeline row\n"
+	      "  --no-progress          no progress line on stderr\n"
+	      "  --json                 one JSON object (schedule, timeline, oracle results)\n",
 	      f);
 }
 
@@ -105,6 +130,10 @@ enum {
 	OPT_NO_KMEMLEAK, OPT_NO_DEBUG, OPT_DEBUG_INV, OPT_BASE_EARLY, OPT_PER_CPU,
 	OPT_STACKS, OPT_STACK_PAGES, OPT_CHURN, OPT_CHURN_FREE, OPT_EARLY_FREE,
 	OPT_HELP, OPT_RECORD,
+	/* explore only */
+	OPT_SCENARIO, OPT_BOOT, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
+	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
+	OPT_FULL_TIMELINE, OPT_NO_PROGRESS,
 };
 
 static const struct option boot_longopts[] = {
@@ -132,6 +161,20 @@ static const struct option boot_longopts[] = {
 	{ "early-free-pct", required_argument, NULL, OPT_EARLY_FREE },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "scenario", required_argument, NULL, OPT_SCENARIO },
+	{ "boot", no_argument, NULL, OPT_BOOT },
+	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "depth", required_argument, NULL, OPT_DEPTH },
+	{ "preemptions", required_argument, NULL, OPT_PREEMPTIONS },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "no-shrink", no_argument, NULL, OPT_NO_SHRINK },
+	{ "max-steps", required_argument, NULL, OPT_MAX_STEPS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "full-timeline", no_argument, NULL, OPT_FULL_TIMELINE },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -141,7 +184,18 @@ struct cli_boot {
 	const char *allocinfo;
 	const char *log_path;
 	bool quiet;
+	bool controlled;
+	struct cli_explore *explore;	/* NULL: explore options are refused */
 };
+
+struct cli_explore {
+	struct explore_options opt;
+	const char *scenario;
+	bool boot;
+	bool seed_given;
+};
+
+static int parse_explore_option(int c, const char *name, struct cli_explore *ce, FILE *err);
 
 static int bad_value(FILE *err, const char *opt, const char *val, const char *expected)
 {
@@ -198,14 +252,18 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			if (!strcasecmp(optarg, "free"))
 				break;
 			if (!strcasecmp(optarg, "controlled")) {
-				fprintf(err, "bootsim: --mode controlled: the controlled backend is not in this version yet; use --mode free\n");
-				return EXIT_USAGE;
+				cb->controlled = true;
+				break;
 			}
 			return bad_value(err, "--mode", optarg, "'free' or 'controlled'");
 		case OPT_SEED:
 			if (parse_uint(optarg, ~0ULL, &v))
 				return bad_value(err, "--seed", optarg, "an unsigned 64-bit number");
 			opt->seed = v;
+			if (cb->explore) {
+				cb->explore->opt.strategy.seed = v;
+				cb->explore->seed_given = true;
+			}
 			break;
 		case OPT_JITTER:
 			if (parse_uint(optarg, 100000000ULL, &v))
@@ -281,16 +339,30 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 		case OPT_HELP:
 			usage(out);
 			return -1;
+		case OPT_SCENARIO ... OPT_NO_PROGRESS:
+			if (!cb->explore) {
+				fprintf(err, "bootsim: boot: %s belongs to 'bootsim explore'\n", name);
+				return EXIT_USAGE;
+			}
+			{
+				int r = parse_explore_option(c, name, cb->explore, err);
+
+				if (r)
+					return r;
+			}
+			break;
 		case ':':
 			fprintf(err, "bootsim: %s: missing value\n", name);
 			return EXIT_USAGE;
 		default:
-			fprintf(err, "bootsim: boot: unknown option '%s' (see bootsim --help)\n", name);
+			fprintf(err, "bootsim: %s: unknown option '%s' (see bootsim --help)\n",
+				cb->explore ? "explore" : "boot", name);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(err, "bootsim: boot: unexpected argument '%s'\n", argv[optind]);
+		fprintf(err, "bootsim: %s: unexpected argument '%s'\n",
+			cb->explore ? "explore" : "boot", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (opt->wl.early_free_pct + opt->wl.churn_free_pct > 100) {
@@ -312,6 +384,47 @@ static FILE *open_output(const char *path, FILE *out, FILE *err, const char *wha
 		fprintf(err, "bootsim: %s: cannot open '%s' for writing: %s\n", what, path,
 			strerror(errno));
 	return f;
+}
+
+static FILE *controlled_boot_err;
+
+static __noreturn void controlled_boot_abort(void *priv, enum sim_ctl_abort why)
+{
+	char desc[8192];
+
+	sim_ctl_describe_cpus(desc, sizeof(desc));
+	fprintf(controlled_boot_err, "bootsim: boot: %s\n%s", sim_ctl_abort_name(why), desc);
+	fflush(NULL);
+	_exit(EXIT_FINDING);
+}
+
+/*
+ * --mode controlled: one execution, one CPU at a time, a uniformly random
+ * choice at each scheduling point from --seed (`bootsim explore --boot`
+ * searches many).
+ */
+static int controlled_boot(const struct boot_options *opt, struct boot_result *res,
+			   char *msg, size_t msglen, FILE *err)
+{
+	struct exec_plan plan = { .kind = PLAN_RANDOM, .seed = opt->seed };
+	struct chooser *ch = chooser_new(&plan, opt->machine.cpus);
+	struct sim_ctl_hooks hooks = {
+		.choose = chooser_choose,
+		.abort = controlled_boot_abort,
+		.priv = ch,
+	};
+	int ret;
+
+	controlled_boot_err = err;
+	if (!ch || sim_ctl_begin(opt->machine.cpus, &hooks)) {
+		chooser_free(ch);
+		snprintf(msg, msglen, "out of host memory for the controlled backend");
+		return -ENOMEM;
+	}
+	ret = boot_run(opt, res, msg, msglen);
+	sim_ctl_end();
+	chooser_free(ch);
+	return ret;
 }
 
 static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
@@ -338,7 +451,10 @@ static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 	}
 	cb.opt.log = log;
 
-	ret = boot_run(&cb.opt, &res, msg, sizeof(msg));
+	if (cb.controlled)
+		ret = controlled_boot(&cb.opt, &res, msg, sizeof(msg), err);
+	else
+		ret = boot_run(&cb.opt, &res, msg, sizeof(msg));
 	if (ret) {
 		fprintf(err, "bootsim: boot: %s\n", msg);
 		ret = EXIT_INTERNAL;
@@ -359,6 +475,230 @@ out:
 	if (log && log != err)
 		fclose(log);
 	return ret;
+}
+
+static int parse_explore_option(int c, const char *name, struct cli_explore *ce, FILE *err)
+{
+	struct explore_options *o = &ce->opt;
+	unsigned long long v, n;
+	char *slash;
+
+	switch (c) {
+	case OPT_SCENARIO:
+		ce->scenario = optarg;
+		break;
+	case OPT_BOOT:
+		ce->boot = true;
+		break;
+	case OPT_STRATEGY:
+		if (strategy_parse_name(optarg, &o->strategy.kind))
+			return bad_value(err, name, optarg, "'random', 'pct' or 'dfs'");
+		break;
+	case OPT_RUNS:
+		if (parse_uint(optarg, ~0UL, &v) || v < 1)
+			return bad_value(err, name, optarg, "a number of executions >= 1");
+		o->strategy.runs = v;
+		break;
+	case OPT_DEPTH:
+		if (parse_uint(optarg, 64, &v) || v < 1)
+			return bad_value(err, name, optarg, "a PCT depth from 1 to 64");
+		o->strategy.depth = (unsigned int)v;
+		break;
+	case OPT_PREEMPTIONS:
+		if (parse_uint(optarg, 64, &v))
+			return bad_value(err, name, optarg, "a preemption bound from 0 to 64");
+		o->strategy.preemptions = (unsigned int)v;
+		break;
+	case OPT_SHARD:
+		slash = strchr(optarg, '/');
+		if (!slash)
+			return bad_value(err, name, optarg, "I/N with 0 <= I < N, such as 0/4");
+		*slash = '\0';
+		if (parse_uint(optarg, 1000000, &v) || parse_uint(slash + 1, 1000000, &n) ||
+		    n < 1 || v >= n) {
+			*slash = '/';
+			return bad_value(err, name, optarg, "I/N with 0 <= I < N, such as 0/4");
+		}
+		*slash = '/';
+		o->strategy.shard_index = (unsigned int)v;
+		o->strategy.shard_count = (unsigned int)n;
+		break;
+	case OPT_SCHEDULE:
+		o->schedule = optarg;
+		break;
+	case OPT_ALL:
+		o->all = true;
+		break;
+	case OPT_NO_SHRINK:
+		o->shrink = false;
+		break;
+	case OPT_MAX_STEPS:
+		if (parse_uint(optarg, 50000000, &v) || v < 1)
+			return bad_value(err, name, optarg, "a decision budget from 1 to 50000000");
+		o->max_steps = v;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_uint(optarg, 86400, &v) || v < 1)
+			return bad_value(err, name, optarg, "seconds from 1 to 86400");
+		o->timeout_s = (unsigned int)v;
+		break;
+	case OPT_FULL_TIMELINE:
+		o->full_timeline = true;
+		break;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		break;
+	}
+	return 0;
+}
+
+/* Options that steer the search, not the execution: left out of replay commands. */
+static bool search_only_option(const char *arg, bool *takes_value)
+{
+	static const char *const with_value[] = {
+		"--strategy", "--runs", "--depth", "--preemptions", "--shard", "--schedule",
+		"--log",
+	};
+	static const char *const flags[] = {
+		"--all", "--no-shrink", "--no-progress", "--quiet", "--full-timeline", "--json",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(with_value); i++) {
+		size_t n = strlen(with_value[i]);
+
+		if (!strncmp(arg, with_value[i], n) && (!arg[n] || arg[n] == '=')) {
+			*takes_value = !arg[n];
+			return true;
+		}
+	}
+	*takes_value = false;
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (!strcmp(arg, flags[i]))
+			return true;
+	return false;
+}
+
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_./:=,@%+", *s))
+			return false;
+	return true;
+}
+
+/* "bootsim explore ARGS" without the search options, quoted for a shell. */
+static char *replay_command(int argc, char **argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fputs("bootsim explore", f);
+	for (int i = 1; i < argc; i++) {
+		bool takes_value;
+
+		if (search_only_option(argv[i], &takes_value)) {
+			i += takes_value;
+			continue;
+		}
+		if (shell_safe(argv[i])) {
+			fprintf(f, " %s", argv[i]);
+			continue;
+		}
+		fputs(" '", f);
+		for (const char *p = argv[i]; *p; p++)
+			fputs(*p == '\'' ? "'\\''" : (char[2]){ *p, 0 }, f);
+		fputc('\'', f);
+	}
+	fclose(f);
+	return buf;
+}
+
+static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct cli_explore ce = { 0 };
+	struct cli_boot cb = { 0 };
+	struct scenario *sc = NULL;
+	char msg[512], *replay;
+	int ret;
+
+	explore_options_defaults(&ce.opt);
+	ce.opt.progress = isatty(fileno(err));
+	ce.opt.out = out;
+	ce.opt.err = err;
+	cb.opt = ce.opt.boot;
+	cb.explore = &ce;
+	ret = parse_boot_options(argc, argv, &cb, out, err);
+	if (ret)
+		return ret < 0 ? EXIT_CLEAN : ret;
+	if (!!ce.scenario == ce.boot) {
+		fprintf(err, "bootsim: explore: expected exactly one of --scenario NAME or --boot\n");
+		return EXIT_USAGE;
+	}
+	if (ce.scenario) {
+		sc = scenario_open(ce.scenario, msg, sizeof(msg));
+		if (!sc) {
+			fprintf(err, "bootsim: %s\n", msg);
+			return EXIT_USAGE;
+		}
+	}
+	replay = replay_command(argc, argv);
+	if (!replay) {
+		scenario_free(sc);
+		return EXIT_INTERNAL;
+	}
+	ce.opt.boot = cb.opt;
+	ce.opt.json = cb.json;
+	ce.opt.scenario = sc;
+	ce.opt.replay_cmd = replay;
+	ce.opt.strategy.nr_cpus = sc ? scenario_cpus(sc) : cb.opt.machine.cpus;
+	if (!ce.opt.schedule && ce.opt.strategy.kind == STRATEGY_DFS &&
+	    ce.opt.strategy.nr_cpus > 64) {
+		fprintf(err, "bootsim: explore: --strategy dfs handles at most 64 CPUs, got %u\n",
+			ce.opt.strategy.nr_cpus);
+		ret = EXIT_USAGE;
+	} else {
+		ret = explore_run(&ce.opt);
+	}
+	free(replay);
+	scenario_free(sc);
+	return ret;
+}
+
+static int cmd_scenarios(int argc, char **argv, FILE *out, FILE *err)
+{
+	bool verbose = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			verbose = true;
+		} else {
+			fprintf(err, "bootsim: scenarios: unknown argument '%s' (expected --verbose)\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	for (unsigned int i = 0; i < scenario_nr_builtins; i++) {
+		const struct scenario_builtin *b = &scenario_builtins[i];
+		struct scenario *sc;
+		char msg[256];
+
+		sc = scenario_parse(b->text, b->name, msg, sizeof(msg));
+		if (!sc) {
+			fprintf(err, "bootsim: internal error: built-in scenario %s\n", msg);
+			return EXIT_INTERNAL;
+		}
+		fprintf(out, "%-22s %u CPUs  %s\n", b->name, scenario_cpus(sc),
+			scenario_description(sc));
+		if (verbose)
+			fprintf(out, "\n%s\n", b->text);
+		scenario_free(sc);
+	}
+	return EXIT_CLEAN;
 }
 
 static int cmd_variants(int argc, char **argv, FILE *out, FILE *err)
@@ -405,11 +745,15 @@ int bootsim_main(int argc, char **argv, FILE *out, FILE *err)
 		return cmd_boot(argc - 1, argv + 1, out, err);
 	if (!strcmp(cmd, "variants"))
 		return cmd_variants(argc - 1, argv + 1, out, err);
-	if (!strcmp(cmd, "explore") || !strcmp(cmd, "replay") || !strcmp(cmd, "scenarios")) {
+	if (!strcmp(cmd, "explore"))
+		return cmd_explore(argc - 1, argv + 1, out, err);
+	if (!strcmp(cmd, "scenarios"))
+		return cmd_scenarios(argc - 1, argv + 1, out, err);
+	if (!strcmp(cmd, "replay")) {
 		fprintf(err, "bootsim: '%s' is not in this version yet\n", cmd);
 		return EXIT_USAGE;
 	}
-	fprintf(err, "bootsim: unknown command '%s' (expected boot, variants, --help or --version)\n",
+	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, scenarios, variants, --help or --version)\n",
 		cmd);
 	return EXIT_USAGE;
 }

@@ -59,6 +59,42 @@ static void human_bytes(char *buf, size_t size, unsigned long long b)
 	snprintf(buf, size, "%llu %s", b, unit[u]);
 }
 
+/* The "oracles:" section shared by boot, scenario and explore reports. */
+void report_oracles_text(FILE *out, const struct oracle_results *o,
+			 const struct early_pfn_stats *e)
+{
+	fprintf(out, "oracles:\n");
+	if (!o->warnings && !o->bugs)
+		fprintf(out, "  warnings: none\n");
+	else {
+		fprintf(out, "  warnings: %ld WARN/pr_warn, %ld BUG\n", o->warnings, o->bugs);
+		sim_warn_for_each(text_warning, out);
+	}
+	if (!o->nr_leaks)
+		fprintf(out, "  accounting: every tag matches its live pages\n");
+	for (int i = 0; i < o->nr_leaks; i++) {
+		char name[256];
+
+		tag_name(name, sizeof(name), o->leaks[i].tag);
+		fprintf(out, "  leak: %+lld bytes %+lld calls  %s%s\n",
+			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls, name,
+			o->leaks[i].d13 ? "  [D13: accounted tracking pages freed as EMPTY]" : "");
+	}
+	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
+		o->unstamped.pages, o->unstamped.bytes);
+	if (e->pfns_after_clear)
+		fprintf(out, "  late RECORD: %ld allocations saw no slot before their section was published but\n"
+			"    reached RECORD after CLEAR retired the worker: PFNs lost, pages unstamped\n"
+			"    (window between the lookup's and RECORD's RCU readers; not in §4)\n",
+			e->pfns_after_clear);
+	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
+		o->unstamped.split_tails);
+	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
+	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
+	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
+		o->invariant_violations ? "VIOLATED" : "ok", o->invariant_violations);
+}
+
 void report_boot_text(FILE *out, const struct boot_options *opt,
 		      const struct boot_result *res)
 {
@@ -90,36 +126,7 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 	fprintf(out, "  allocator: %ld allocations, %ld frees, %ld failures, %ld early pages freed inside the window\n",
 		res->allocs, res->frees, res->alloc_failures, res->early_pages_freed_in_window);
 
-	fprintf(out, "oracles:\n");
-	if (!o->warnings && !o->bugs)
-		fprintf(out, "  warnings: none\n");
-	else {
-		fprintf(out, "  warnings: %ld WARN/pr_warn, %ld BUG\n", o->warnings, o->bugs);
-		sim_warn_for_each(text_warning, out);
-	}
-	if (!o->nr_leaks)
-		fprintf(out, "  accounting: every tag matches its live pages\n");
-	for (int i = 0; i < o->nr_leaks; i++) {
-		char name[256];
-
-		tag_name(name, sizeof(name), o->leaks[i].tag);
-		fprintf(out, "  leak: %+lld bytes %+lld calls  %s%s\n",
-			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls, name,
-			o->leaks[i].d13 ? "  [D13: accounted tracking pages freed as EMPTY]" : "");
-	}
-	fprintf(out, "  unstamped early pages: %ld (%ld bytes)\n",
-		o->unstamped.pages, o->unstamped.bytes);
-	if (e->pfns_after_clear)
-		fprintf(out, "  late RECORD: %ld allocations saw no slot before their section was published but\n"
-			"    reached RECORD after CLEAR retired the worker: PFNs lost, pages unstamped\n"
-			"    (window between the lookup's and RECORD's RCU readers; not in §4)\n",
-			e->pfns_after_clear);
-	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
-		o->unstamped.split_tails);
-	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
-	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
-	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
-		o->invariant_violations ? "VIOLATED" : "ok", o->invariant_violations);
+	report_oracles_text(out, o, e);
 	fprintf(out, "result: %s\n", o->fired ? "an oracle fired (exit 1)" : "clean (exit 0)");
 	fprintf(out, "time: %.3f s wall, peak RSS %ld KiB\n", res->wall_seconds, res->peak_rss_kb);
 }
@@ -165,13 +172,38 @@ static void json_warning(const struct sim_warn_site *s, void *arg)
 	fputc('}', ctx->out);
 }
 
+/* The oracle fields of a JSON report, each line ending with ",\n". */
+void report_oracles_json(FILE *out, const struct oracle_results *o)
+{
+	struct json_ctx ctx = { out, true };
+
+	fputs("  \"warnings\": [", out);
+	sim_warn_for_each(json_warning, &ctx);
+	fputs(ctx.first ? "],\n" : "\n  ],\n", out);
+	fputs("  \"leaks\": [", out);
+	for (int i = 0; i < o->nr_leaks; i++) {
+		char name[256];
+
+		tag_name(name, sizeof(name), o->leaks[i].tag);
+		fputs(i ? ",\n    {\"tag\": " : "\n    {\"tag\": ", out);
+		json_string(out, name);
+		fprintf(out, ", \"bytes\": %lld, \"calls\": %lld, \"defect\": %s}",
+			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls,
+			o->leaks[i].d13 ? "\"D13\"" : "null");
+	}
+	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
+	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
+		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n",
+		o->unstamped.pages, o->unstamped.bytes, o->unstamped.split_tails,
+		o->tracking_pages_unreachable);
+}
+
 void report_boot_json(FILE *out, const struct boot_options *opt,
 		      const struct boot_result *res)
 {
 	const struct early_pfn_stats *e = &res->early;
 	const struct oracle_results *o = &res->oracles;
 	const struct boot_workload *wl = &opt->wl;
-	struct json_ctx ctx = { out, true };
 
 	fprintf(out, "{\n  \"bootsim\": \"%s\",\n  \"command\": \"boot\",\n", BOOTSIM_VERSION);
 	fprintf(out, "  \"config\": {\"cpus\": %u, \"mem_bytes\": %llu, \"page_ext\": \"%s\", "
@@ -210,25 +242,7 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		"\"invariant_violations\": %ld},\n",
 		res->allocs, res->frees, res->alloc_failures, res->early_pages_freed_in_window,
 		o->bad_frees, o->invariant_violations);
-	fputs("  \"warnings\": [", out);
-	sim_warn_for_each(json_warning, &ctx);
-	fputs(ctx.first ? "],\n" : "\n  ],\n", out);
-	fputs("  \"leaks\": [", out);
-	for (int i = 0; i < o->nr_leaks; i++) {
-		char name[256];
-
-		tag_name(name, sizeof(name), o->leaks[i].tag);
-		fputs(i ? ",\n    {\"tag\": " : "\n    {\"tag\": ", out);
-		json_string(out, name);
-		fprintf(out, ", \"bytes\": %lld, \"calls\": %lld, \"defect\": %s}",
-			(long long)o->leaks[i].bytes, (long long)o->leaks[i].calls,
-			o->leaks[i].d13 ? "\"D13\"" : "null");
-	}
-	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
-	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
-		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n",
-		o->unstamped.pages, o->unstamped.bytes, o->unstamped.split_tails,
-		o->tracking_pages_unreachable);
+	report_oracles_json(out, o);
 	fprintf(out, "  \"result\": {\"oracle_fired\": %s, \"exit_status\": %d},\n",
 		o->fired ? "true" : "false", o->fired ? 1 : 0);
 	fprintf(out, "  \"time\": {\"wall_seconds\": %.3f, \"peak_rss_kib\": %ld}\n}\n",

@@ -13,6 +13,9 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 		      const struct boot_result *res);
 void report_boot_json(FILE *out, const struct boot_options *opt,
 		      const struct boot_result *res);
+void report_oracles_text(FILE *out, const struct oracle_results *o,
+			 const struct early_pfn_stats *e);
+void report_oracles_json(FILE *out, const struct oracle_results *o);
 /* Minimal JSON string writer shared by every JSON report. */
 void json_string(FILE *out, const char *s);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,37 @@ static void bind_task(struct task_struct *task, int cpu, const char *comm, int p
 	task->cpu = cpu;
 }
 
+/*
+ * An alternate signal stack per CPU thread, so a stack overflow in the
+ * modelled code (unbounded recursion, D9) can still be reported as an oops.
+ */
+#define ALT_STACK_SIZE (64 * 1024)
+
+static void *alt_stack_on(void)
+{
+	stack_t ss = { .ss_sp = malloc(ALT_STACK_SIZE), .ss_size = ALT_STACK_SIZE };
+
+	if (ss.ss_sp && sigaltstack(&ss, NULL)) {
+		free(ss.ss_sp);
+		return NULL;
+	}
+	return ss.ss_sp;
+}
+
+static void alt_stack_off(void *sp)
+{
+	stack_t ss = { .ss_flags = SS_DISABLE };
+
+	if (!sp)
+		return;
+	sigaltstack(&ss, NULL);
+	free(sp);
+}
+
 static void *cpu_thread_main(void *p)
 {
 	struct cpu_thread *ct = p;
+	void *alt = alt_stack_on();
 
 	sim_current_task = &ct->task;
 	jitter_rng_ready = false;
@@ -153,6 +182,7 @@ static void *cpu_thread_main(void *p)
 		ct->fn(ct->arg);
 		sim_rcu_unregister_thread();
 	}
+	alt_stack_off(alt);
 	sim_current_task = NULL;
 	return NULL;
 }

@@ -1,0 +1,1113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The explorer: a parent that plans executions and a worker child that runs
+ * them under the controlled backend.
+ *
+ * Shared region (MAP_SHARED, MAP_NORESERVE: only what is written costs):
+ *
+ *   | part        | written by | holds                                      |
+ *   |-------------|------------|--------------------------------------------|
+ *   | head        | both       | plan in; status, signature, error out      |
+ *   | prefix[]    | parent     | forced choices of the plan                 |
+ *   | recs[]      | worker     | every decision (DFS feedback, schedules)   |
+ *   | pts[]       | worker     | point passed at each decision (traced run) |
+ *   | ring[][]    | worker     | last points per CPU (oops reports)         |
+ *   | comm[][16]  | worker     | task name per CPU (traced run)             |
+ *   | arena       | worker     | notes and log lines (traced run)           |
+ *
+ * The worker writes its status before it can die, so the parent can always
+ * tell a finished execution, a modelled abort (deadlock, step budget,
+ * schedule mismatch), a crash (signal) and a wall-clock hang apart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/core/controlled.h"
+#include "sim/core/printk.h"
+#include "sim/core/trace.h"
+#include "alloc_tag/alloc_tag.h"
+#include "explore.h"
+#include "report.h"
+#include "timeline.h"
+#include "version.h"
+
+#define RING		8
+#define ARENA_BYTES	(64UL << 20)
+#define SHRINK_BUDGET	300
+
+enum exec_status {
+	EXEC_RUNNING,
+	EXEC_CLEAN,
+	EXEC_FINDING,
+	EXEC_ABORTED,		/* deadlock, step budget, schedule mismatch */
+	EXEC_CRASHED,		/* signal in the modelled code */
+	EXEC_TIMEOUT,		/* wall clock: a hang without scheduling points */
+	EXEC_ERROR,		/* bootsim could not run it (setup failure) */
+};
+
+struct shm_head {
+	/* in */
+	struct exec_plan plan;
+	bool traced;
+	/* live */
+	int running;
+	/* out */
+	enum exec_status status;
+	enum sim_ctl_abort why;
+	int signal;
+	size_t nr_decisions;
+	bool truncated;
+	size_t arena_used;
+	size_t nr_events;
+	size_t report_off, report_len;		/* text report (traced) */
+	size_t json_off, json_len;		/* oracle JSON fields (traced) */
+	char signature[512];
+	char error[512];
+	char desc[4096];
+};
+
+/* An event in the arena: header, then text and its NUL. */
+struct arena_event {
+	uint32_t step;
+	int16_t cpu;
+	uint8_t kind;
+	uint32_t len;
+	char text[];
+};
+
+struct explorer {
+	const struct explore_options *opt;
+	unsigned int nr_cpus;
+	unsigned long cap;			/* decisions kept */
+	void *map;
+	size_t map_size;
+	struct shm_head *head;
+	uint16_t *prefix;
+	struct decision_rec *recs;
+	const struct sim_point **pts;
+	const struct sim_point **ring;		/* [cpu][RING] */
+	unsigned int *ring_pos;
+	char (*comm)[16];
+	char *arena;
+	/* worker */
+	pid_t pid;
+	int req_fd, resp_fd;
+	/* in the worker only */
+	struct chooser *chooser;
+};
+
+/* ---- the worker ------------------------------------------------------ */
+
+static struct explorer *worker_self;
+
+static void arena_put(struct explorer *x, int cpu, enum exec_event_kind kind, const char *text)
+{
+	struct shm_head *h = x->head;
+	size_t len = strlen(text);
+	size_t need = ALIGN(sizeof(struct arena_event) + len + 1, 8);
+	struct arena_event *e;
+
+	if (h->arena_used + need > ARENA_BYTES) {
+		h->truncated = true;
+		return;
+	}
+	e = (struct arena_event *)(x->arena + h->arena_used);
+	e->step = (uint32_t)sim_ctl_steps();
+	e->cpu = (int16_t)cpu;
+	e->kind = (uint8_t)kind;
+	e->len = (uint32_t)len;
+	memcpy(e->text, text, len + 1);
+	h->arena_used += need;
+	h->nr_events++;
+	if (cpu >= 0 && (unsigned int)cpu < x->nr_cpus)
+		snprintf(x->comm[cpu], sizeof(x->comm[cpu]), "%s", current->comm);
+}
+
+static void tracer_note(void *priv, int cpu, const char *text)
+{
+	arena_put(priv, sim_on_cpu_thread() ? cpu : -1, EXEC_EVENT_NOTE, text);
+}
+
+static void tracer_log(void *priv, int cpu, const char *line)
+{
+	arena_put(priv, sim_on_cpu_thread() ? cpu : -1, EXEC_EVENT_LOG, line);
+}
+
+static int worker_choose(void *priv, const struct sim_ctl_decision *d)
+{
+	struct explorer *x = priv;
+	int next = chooser_choose(x->chooser, d);
+
+	if (next < 0)
+		snprintf(x->head->error, sizeof(x->head->error), "%s",
+			 chooser_error(x->chooser));
+	x->head->running = next;
+	return next;
+}
+
+static void worker_stepped(void *priv, const struct sim_ctl_decision *d, int chosen)
+{
+	struct explorer *x = priv;
+	struct shm_head *h = x->head;
+
+	if (d->prev >= 0 && d->pt) {
+		unsigned int pos = x->ring_pos[d->prev]++ % RING;
+
+		x->ring[(size_t)d->prev * RING + pos] = d->pt;
+	}
+	if (d->step >= x->cap) {
+		h->truncated = true;
+		return;
+	}
+	x->recs[d->step] = (struct decision_rec){
+		.chosen = (uint16_t)chosen,
+		.prev = (int16_t)d->prev,
+		.prev_enabled = d->prev_enabled,
+		.enabled = d->enabled[0],
+	};
+	if (h->traced)
+		x->pts[d->step] = d->pt;
+	h->nr_decisions = d->step + 1;
+}
+
+static __noreturn void worker_abort(void *priv, enum sim_ctl_abort why)
+{
+	struct explorer *x = priv;
+
+	x->head->why = why;
+	sim_ctl_describe_cpus(x->head->desc, sizeof(x->head->desc));
+	__atomic_store_n(&x->head->status, EXEC_ABORTED, __ATOMIC_RELEASE);
+	_exit(0);
+}
+
+static void worker_crash(int sig)
+{
+	struct explorer *x = worker_self;
+
+	/* Not async-signal-safe in theory; the process is lost anyway. */
+	x->head->signal = sig;
+	sim_ctl_describe_cpus(x->head->desc, sizeof(x->head->desc));
+	__atomic_store_n(&x->head->status, EXEC_CRASHED, __ATOMIC_RELEASE);
+	_exit(128 + sig);
+}
+
+static void add_signature_warning(const struct sim_warn_site *s, void *arg)
+{
+	char *sig = arg;
+	size_t n = strlen(sig);
+
+	snprintf(sig + n, 512 - n, "%s%s:%d", n ? "; " : "",
+		 codetag_display_filename(s->file), s->line);
+}
+
+/* What the execution found, independent of counts: equal for the same bug. */
+static void oracle_signature(char *sig, const struct oracle_results *o)
+{
+	size_t n;
+
+	sig[0] = '\0';
+	sim_warn_for_each(add_signature_warning, sig);
+	for (int i = 0; i < o->nr_leaks; i++) {
+		n = strlen(sig);
+		snprintf(sig + n, 512 - n, "%sleak %s", n ? "; " : "",
+			 o->leaks[i].tag->ct.function);
+	}
+	n = strlen(sig);
+	if (o->unstamped.pages)
+		snprintf(sig + n, 512 - n, "%sunstamped", n ? "; " : "");
+	n = strlen(sig);
+	if (o->tracking_pages_unreachable)
+		snprintf(sig + n, 512 - n, "%sunreachable", n ? "; " : "");
+	n = strlen(sig);
+	if (o->invariant_violations || o->bad_frees)
+		snprintf(sig + n, 512 - n, "%sallocator", n ? "; " : "");
+}
+
+static void arena_put_block(struct explorer *x, const char *text, size_t len,
+			    size_t *off, size_t *outlen)
+{
+	struct shm_head *h = x->head;
+
+	if (h->arena_used + len + 1 > ARENA_BYTES) {
+		h->truncated = true;
+		return;
+	}
+	memcpy(x->arena + h->arena_used, text, len);
+	x->arena[h->arena_used + len] = '\0';
+	*off = h->arena_used;
+	*outlen = len;
+	h->arena_used += ALIGN(len + 1, 8);
+}
+
+/* The traced run also leaves its oracle report, as text and as JSON. */
+static void put_reports(struct explorer *x, const struct oracle_results *o,
+			const struct early_pfn_stats *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f) {
+		report_oracles_text(f, o, e);
+		fclose(f);
+		arena_put_block(x, buf, len, &x->head->report_off, &x->head->report_len);
+		free(buf);
+	}
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	if (f) {
+		report_oracles_json(f, o);
+		fclose(f);
+		arena_put_block(x, buf, len, &x->head->json_off, &x->head->json_len);
+		free(buf);
+	}
+}
+
+static const struct sim_tracer worker_tracer_proto = {
+	.note = tracer_note,
+	.log = tracer_log,
+};
+
+/* Run the target once; fill the head's status and signature. */
+static void worker_run_one(struct explorer *x)
+{
+	const struct explore_options *o = x->opt;
+	struct shm_head *h = x->head;
+	struct exec_plan plan = h->plan;
+	struct sim_tracer tracer = worker_tracer_proto;
+	struct sim_ctl_hooks hooks = {
+		.choose = worker_choose,
+		.stepped = worker_stepped,
+		.abort = worker_abort,
+		.priv = x,
+		.max_steps = o->max_steps,
+	};
+	const struct oracle_results *res;
+	const struct early_pfn_stats *early;
+	struct scenario_result sres;
+	struct boot_result bres;
+	struct boot_options bopt = o->boot;
+	char err[256] = "";
+	int ret;
+
+	plan.prefix = x->prefix;
+	x->chooser = chooser_new(&plan, x->nr_cpus);
+	if (!x->chooser || sim_ctl_begin(x->nr_cpus, &hooks)) {
+		snprintf(h->error, sizeof(h->error), "out of host memory");
+		h->status = EXEC_ERROR;
+		return;
+	}
+	tracer.priv = x;
+	if (h->traced)
+		sim_set_tracer(&tracer);
+	sim_log_set_stream(NULL);
+	bopt.log = NULL;
+	if (o->scenario) {
+		struct machine_config cfg = o->boot.machine;
+
+		scenario_machine_config(o->scenario, &cfg);
+		ret = scenario_run(o->scenario, &cfg, &sres, err, sizeof(err));
+		res = &sres.oracles;
+		early = &sres.early;
+	} else {
+		ret = boot_run(&bopt, &bres, err, sizeof(err));
+		res = &bres.oracles;
+		early = &bres.early;
+	}
+	sim_set_tracer(NULL);
+	sim_ctl_end();
+	chooser_free(x->chooser);
+	x->chooser = NULL;
+	if (ret) {
+		snprintf(h->error, sizeof(h->error), "%s", err);
+		h->status = EXEC_ERROR;
+		return;
+	}
+	oracle_signature(h->signature, res);
+	if (h->traced)
+		put_reports(x, res, early);
+	h->status = res->fired ? EXEC_FINDING : EXEC_CLEAN;
+	if (o->scenario)
+		scenario_result_free(&sres);
+	else
+		boot_result_free(&bres);
+}
+
+static void worker_install_handlers(struct explorer *x)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT };
+	struct sigaction sa;
+
+	worker_self = x;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_crash;
+	sa.sa_flags = SA_ONSTACK;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static __noreturn void worker_main(struct explorer *x)
+{
+	worker_install_handlers(x);
+	for (;;) {
+		char cmd;
+
+		if (read(x->req_fd, &cmd, 1) != 1)
+			_exit(0);
+		worker_run_one(x);
+		if (write(x->resp_fd, &cmd, 1) != 1)
+			_exit(0);
+	}
+}
+
+/* ---- the parent ------------------------------------------------------ */
+
+static int explorer_map(struct explorer *x)
+{
+	size_t off = ALIGN(sizeof(struct shm_head), 64);
+	size_t o_prefix, o_recs, o_pts, o_ring, o_ring_pos, o_comm, o_arena;
+
+	o_prefix = off;
+	off = ALIGN(off + x->cap * sizeof(uint16_t), 64);
+	o_recs = off;
+	off = ALIGN(off + x->cap * sizeof(struct decision_rec), 64);
+	o_pts = off;
+	off = ALIGN(off + x->cap * sizeof(void *), 64);
+	o_ring = off;
+	off = ALIGN(off + (size_t)x->nr_cpus * RING * sizeof(void *), 64);
+	o_ring_pos = off;
+	off = ALIGN(off + x->nr_cpus * sizeof(unsigned int), 64);
+	o_comm = off;
+	off = ALIGN(off + x->nr_cpus * 16, 64);
+	o_arena = off;
+	off += ARENA_BYTES;
+
+	x->map = mmap(NULL, off, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (x->map == MAP_FAILED)
+		return -errno;
+	x->map_size = off;
+	x->head = x->map;
+	x->prefix = (uint16_t *)((char *)x->map + o_prefix);
+	x->recs = (struct decision_rec *)((char *)x->map + o_recs);
+	x->pts = (const struct sim_point **)((char *)x->map + o_pts);
+	x->ring = (const struct sim_point **)((char *)x->map + o_ring);
+	x->ring_pos = (unsigned int *)((char *)x->map + o_ring_pos);
+	x->comm = (char (*)[16])((char *)x->map + o_comm);
+	x->arena = (char *)x->map + o_arena;
+	return 0;
+}
+
+static int worker_spawn(struct explorer *x)
+{
+	int req[2], resp[2];
+	pid_t pid;
+
+	if (pipe2(req, O_CLOEXEC))
+		return -errno;
+	if (pipe2(resp, O_CLOEXEC)) {
+		close(req[0]);
+		close(req[1]);
+		return -errno;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(req[0]);
+		close(req[1]);
+		close(resp[0]);
+		close(resp[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(req[1]);
+		close(resp[0]);
+		x->req_fd = req[0];
+		x->resp_fd = resp[1];
+		worker_main(x);
+	}
+	close(req[0]);
+	close(resp[1]);
+	x->pid = pid;
+	x->req_fd = req[1];
+	x->resp_fd = resp[0];
+	return 0;
+}
+
+static void worker_reap(struct explorer *x, int *wstatus)
+{
+	close(x->req_fd);
+	close(x->resp_fd);
+	while (waitpid(x->pid, wstatus, 0) < 0 && errno == EINTR)
+		;
+	x->pid = 0;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Wait for the worker's answer; false when it died or hung. */
+static bool await_worker(struct explorer *x)
+{
+	struct pollfd pfd = { .fd = x->resp_fd, .events = POLLIN };
+	double deadline = now_s() + x->opt->timeout_s;
+	char c;
+
+	for (;;) {
+		int left = (int)((deadline - now_s()) * 1000);
+		int r;
+
+		if (left <= 0)
+			break;
+		r = poll(&pfd, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		return read(x->resp_fd, &c, 1) == 1;
+	}
+	/* A hang with no scheduling point: ask for the CPUs' positions, then kill. */
+	x->head->status = EXEC_TIMEOUT;
+	kill(x->pid, SIGQUIT);
+	for (int i = 0; i < 100 && waitpid(x->pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+	kill(x->pid, SIGKILL);
+	__atomic_store_n(&x->head->status, EXEC_TIMEOUT, __ATOMIC_RELEASE);
+	return false;
+}
+
+/* Run one plan; the outcome is in x->head and the shared arrays. */
+static int execute(struct explorer *x, const struct exec_plan *plan, bool traced)
+{
+	struct shm_head *h = x->head;
+	int ret, wstatus = 0;
+	char cmd = 'r';
+
+	if (!x->pid && (ret = worker_spawn(x)))
+		return ret;
+	memset(h, 0, sizeof(*h));
+	h->plan = *plan;
+	h->plan.prefix = NULL;
+	if (plan->prefix_len > x->cap)
+		h->plan.prefix_len = x->cap;
+	memcpy(x->prefix, plan->prefix, h->plan.prefix_len * sizeof(uint16_t));
+	h->traced = traced;
+	h->running = -1;
+	memset(x->ring_pos, 0, x->nr_cpus * sizeof(unsigned int));
+	memset(x->comm, 0, x->nr_cpus * 16);
+	h->status = EXEC_RUNNING;
+
+	if (write(x->req_fd, &cmd, 1) == 1 && await_worker(x))
+		return 0;
+	worker_reap(x, &wstatus);
+	switch (__atomic_load_n(&h->status, __ATOMIC_ACQUIRE)) {
+	case EXEC_ABORTED:
+	case EXEC_CRASHED:
+	case EXEC_TIMEOUT:
+		break;
+	default:
+		/* died without a word: a signal the handlers do not catch */
+		h->status = EXEC_CRASHED;
+		h->signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+		break;
+	}
+	return 0;
+}
+
+static bool is_finding(enum exec_status s)
+{
+	return s == EXEC_FINDING || s == EXEC_ABORTED || s == EXEC_CRASHED ||
+	       s == EXEC_TIMEOUT;
+}
+
+/* Same finding: same status and what fired (aborts: same reason). */
+static void outcome_key(const struct shm_head *h, char *key, size_t size)
+{
+	switch (h->status) {
+	case EXEC_ABORTED:
+		snprintf(key, size, "abort %s", sim_ctl_abort_name(h->why));
+		break;
+	case EXEC_CRASHED:
+		snprintf(key, size, "oops %s", strsignal(h->signal));
+		break;
+	case EXEC_TIMEOUT:
+		snprintf(key, size, "hang");
+		break;
+	default:
+		snprintf(key, size, "%s", h->signature);
+		break;
+	}
+}
+
+static int executed_schedule(const struct explorer *x, struct schedule *s)
+{
+	size_t n = x->head->nr_decisions;
+
+	schedule_reset(s);
+	for (size_t i = 0; i < n && i < x->cap; i++)
+		if (schedule_push(s, x->recs[i].chosen))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Greedy: drop whole segments while the same finding still shows. */
+static int shrink(struct explorer *x, struct schedule *best, const char *key,
+		  unsigned long *runs)
+{
+	struct schedule cand = { 0 }, got = { 0 };
+	char k2[600];
+	bool improved = true;
+	int ret = 0;
+
+	while (improved && *runs < SHRINK_BUDGET) {
+		improved = false;
+		for (size_t j = 0; *runs < SHRINK_BUDGET &&
+		     schedule_shrink_candidate(best, j, &cand); j++) {
+			struct exec_plan plan = {
+				.kind = PLAN_PREFIX,
+				.prefix = cand.cpu,
+				.prefix_len = cand.len,
+				.strict = false,
+			};
+
+			ret = execute(x, &plan, false);
+			(*runs)++;
+			if (ret)
+				goto out;
+			if (!is_finding(x->head->status))
+				continue;
+			outcome_key(x->head, k2, sizeof(k2));
+			if (strcmp(k2, key) || x->head->truncated)
+				continue;
+			if ((ret = executed_schedule(x, &got)))
+				goto out;
+			if (schedule_switches(&got) < schedule_switches(best)) {
+				if ((ret = schedule_copy(best, &got)))
+					goto out;
+				improved = true;
+				break;
+			}
+		}
+	}
+out:
+	schedule_free(&cand);
+	schedule_free(&got);
+	return ret;
+}
+
+/* ---- reports --------------------------------------------------------- */
+
+static const char *status_name(const struct shm_head *h)
+{
+	switch (h->status) {
+	case EXEC_FINDING:
+		return "oracle fired";
+	case EXEC_ABORTED:
+		return h->why == SIM_CTL_DEADLOCK ? "deadlock" :
+		       h->why == SIM_CTL_STEP_BUDGET ? "hang (step budget)" :
+		       "schedule does not fit";
+	case EXEC_CRASHED:
+		return "oops";
+	case EXEC_TIMEOUT:
+		return "hang (wall clock)";
+	case EXEC_CLEAN:
+		return "clean";
+	default:
+		return "error";
+	}
+}
+
+struct traced_run {
+	struct exec_event *events;
+	size_t nr_events;
+	struct timeline_input tl;
+};
+
+static int collect_events(const struct explorer *x, struct traced_run *t)
+{
+	const struct shm_head *h = x->head;
+	size_t off = 0, n = 0;
+
+	t->events = calloc(h->nr_events ? h->nr_events : 1, sizeof(*t->events));
+	if (!t->events)
+		return -ENOMEM;
+	while (n < h->nr_events && off < h->arena_used) {
+		const struct arena_event *e = (const void *)(x->arena + off);
+
+		t->events[n++] = (struct exec_event){
+			.step = e->step,
+			.cpu = e->cpu < 0 ? 0 : e->cpu,
+			.kind = e->kind,
+			.text = e->text,
+		};
+		off += ALIGN(sizeof(*e) + e->len + 1, 8);
+	}
+	t->nr_events = n;
+	t->tl = (struct timeline_input){
+		.nr_steps = h->nr_decisions < x->cap ? h->nr_decisions : x->cap,
+		.recs = x->recs,
+		.pts = x->pts,
+		.events = t->events,
+		.nr_events = n,
+		.nr_cpus = x->nr_cpus,
+		.comm = (const char (*)[16])x->comm,
+		.full = x->opt->full_timeline,
+	};
+	return 0;
+}
+
+/* The CPU that was running and its last points, for oops and hang reports. */
+static void print_last_points(FILE *out, const struct explorer *x, int cpu)
+{
+	unsigned int pos = x->ring_pos[cpu];
+
+	fprintf(out, "  last scheduling points of CPU %d (oldest first):\n", cpu);
+	for (unsigned int k = pos > RING ? pos - RING : 0; k < pos; k++) {
+		const struct sim_point *pt = x->ring[(size_t)cpu * RING + k % RING];
+
+		fprintf(out, "    %s:%d %s: %s\n", codetag_display_filename(pt->file),
+			pt->line, pt->func, pt->what);
+	}
+}
+
+static const char *target_name(const struct explore_options *o, char *buf, size_t size)
+{
+	if (o->scenario)
+		snprintf(buf, size, "scenario %s", scenario_name(o->scenario));
+	else
+		snprintf(buf, size, "boot (%u CPUs)", o->boot.machine.cpus);
+	return buf;
+}
+
+static void print_finding_text(FILE *out, const struct explorer *x, struct traced_run *t,
+			       const char *schedule, size_t switches)
+{
+	const struct explore_options *o = x->opt;
+	const struct shm_head *h = x->head;
+
+	fprintf(out, "finding: %s\n", status_name(h));
+	switch (h->status) {
+	case EXEC_FINDING:
+		fwrite(x->arena + h->report_off, 1, h->report_len, out);
+		break;
+	case EXEC_ABORTED:
+		if (h->why == SIM_CTL_MISMATCH && h->error[0])
+			fprintf(out, "  %s\n", h->error);
+		fprintf(out, "%s", h->desc);
+		break;
+	case EXEC_CRASHED:
+		fprintf(out, "  the modelled code died with %s on CPU %d\n",
+			strsignal(h->signal), h->running);
+		fprintf(out, "%s", h->desc);
+		if (h->running >= 0)
+			print_last_points(out, x, h->running);
+		break;
+	case EXEC_TIMEOUT:
+		fprintf(out, "  no scheduling point for %u s on CPU %d\n", o->timeout_s,
+			h->running);
+		fprintf(out, "%s", h->desc);
+		if (h->running >= 0)
+			print_last_points(out, x, h->running);
+		break;
+	default:
+		break;
+	}
+	fprintf(out, "timeline (%zu decisions, %zu context switches):\n",
+		t->tl.nr_steps, switches);
+	timeline_print_text(out, &t->tl);
+	fprintf(out, "kernel log:\n");
+	for (size_t i = 0; i < t->nr_events; i++)
+		if (t->events[i].kind == EXEC_EVENT_LOG)
+			fprintf(out, "  %s\n", t->events[i].text);
+	if (h->truncated)
+		fprintf(out, "(trace truncated: raise --max-steps or shorten the scenario)\n");
+	fprintf(out, "schedule: %s\n", schedule);
+	fprintf(out, "replay: %s --schedule %s\n", o->replay_cmd, schedule);
+}
+
+static void print_finding_json(FILE *out, const struct explorer *x, struct traced_run *t,
+			       const char *schedule, size_t switches)
+{
+	const struct explore_options *o = x->opt;
+	const struct shm_head *h = x->head;
+	char replay[4096];
+
+	fprintf(out, "  \"finding\": {\n    \"kind\": ");
+	json_string(out, status_name(h));
+	fprintf(out, ",\n    \"schedule\": ");
+	json_string(out, schedule);
+	fprintf(out, ",\n    \"decisions\": %zu,\n    \"context_switches\": %zu,\n    \"replay\": ",
+		t->tl.nr_steps, switches);
+	snprintf(replay, sizeof(replay), "%s --schedule %s", o->replay_cmd, schedule);
+	json_string(out, replay);
+	fprintf(out, ",\n    \"signature\": ");
+	json_string(out, h->signature);
+	if (h->status != EXEC_FINDING) {
+		fprintf(out, ",\n    \"cpus\": ");
+		json_string(out, h->desc);
+		fprintf(out, ",\n    \"signal\": %d,\n    \"cpu\": %d", h->signal, h->running);
+	}
+	fprintf(out, ",\n    \"timeline\": ");
+	timeline_print_json(out, &t->tl);
+	fprintf(out, ",\n    \"log\": [");
+	for (size_t i = 0, k = 0; i < t->nr_events; i++) {
+		if (t->events[i].kind != EXEC_EVENT_LOG)
+			continue;
+		fputs(k++ ? ",\n      " : "\n      ", out);
+		json_string(out, t->events[i].text);
+	}
+	fprintf(out, "]\n  },\n");
+	if (h->status == EXEC_FINDING)
+		fwrite(x->arena + h->json_off, 1, h->json_len, out);
+}
+
+/* ---- the exploration ------------------------------------------------- */
+
+struct hash_set {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static bool hash_set_add(struct hash_set *s, uint64_t h)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		uint64_t *nv = calloc(cap, sizeof(*nv));
+
+		if (!nv)
+			return false;
+		for (size_t k = 0; k < s->cap; k++) {
+			if (!s->v[k])
+				continue;
+			for (i = s->v[k] % cap; nv[i]; i = (i + 1) % cap)
+				;
+			nv[i] = s->v[k];
+		}
+		free(s->v);
+		s->v = nv;
+		s->cap = cap;
+	}
+	h |= 1;		/* 0 marks an empty slot */
+	for (i = h % s->cap; s->v[i]; i = (i + 1) % s->cap)
+		if (s->v[i] == h)
+			return false;
+	s->v[i] = h;
+	s->n++;
+	return true;
+}
+
+void explore_options_defaults(struct explore_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	boot_options_defaults(&o->boot);
+	o->strategy.kind = STRATEGY_PCT;
+	o->strategy.seed = 1;
+	o->strategy.runs = 10000;
+	o->strategy.depth = 2;
+	o->strategy.preemptions = 2;
+	o->strategy.shard_count = 1;
+	o->shrink = true;
+	o->max_steps = 2000000;
+	o->timeout_s = 60;
+	o->replay_cmd = "bootsim explore";
+	o->out = stdout;
+	o->err = stderr;
+}
+
+struct progress {
+	double t0, last;
+	bool on;
+};
+
+static void progress_update(struct progress *p, FILE *err, unsigned long runs,
+			    unsigned long findings, bool final)
+{
+	double t = now_s();
+
+	if (!p->on || (!final && t - p->last < 0.5))
+		return;
+	p->last = t;
+	fprintf(err, "\r%lu executions, %.0f/s, %lu findings%s", runs,
+		runs / (t - p->t0 > 1e-9 ? t - p->t0 : 1e-9), findings, final ? "\n" : "");
+	fflush(err);
+}
+
+/* Replay @s verbosely and print everything; returns the exit status. */
+static int report_traced(struct explorer *x, const struct schedule *s, const char *intro)
+{
+	const struct explore_options *o = x->opt;
+	struct exec_plan plan = {
+		.kind = PLAN_PREFIX,
+		.prefix = s->cpu,
+		.prefix_len = s->len,
+		.strict = true,
+	};
+	struct traced_run t = { 0 };
+	struct schedule ran = { 0 };
+	char *str = NULL;
+	int ret, status;
+
+	ret = execute(x, &plan, true);
+	if (!ret)
+		ret = collect_events(x, &t);
+	if (!ret)
+		ret = executed_schedule(x, &ran);
+	if (!ret && !(str = schedule_format(&ran)))
+		ret = -ENOMEM;
+	if (ret) {
+		fprintf(o->err, "bootsim: explore: %s\n", strerror(-ret));
+		status = 3;
+		goto out;
+	}
+	if (x->head->status == EXEC_ERROR) {
+		fprintf(o->err, "bootsim: explore: %s\n", x->head->error);
+		status = 3;
+		goto out;
+	}
+	if (x->head->status == EXEC_ABORTED && x->head->why == SIM_CTL_MISMATCH &&
+	    o->schedule) {
+		fprintf(o->err, "bootsim: --schedule: %s (a schedule replays only with the "
+			"scenario, variant and options it was printed for)\n", x->head->error);
+		status = 2;
+		goto out;
+	}
+	status = is_finding(x->head->status) ? 1 : 0;
+	if (o->json) {
+		fprintf(o->out, "%s", intro);
+		fprintf(o->out, "  \"result\": {\"finding\": %s, \"exit_status\": %d},\n",
+			status ? "true" : "false", status);
+		if (status) {
+			print_finding_json(o->out, x, &t, str, schedule_switches(&ran));
+		} else {
+			fprintf(o->out, "  \"schedule\": ");
+			json_string(o->out, str);
+			fputs(",\n", o->out);
+			fwrite(x->arena + x->head->json_off, 1, x->head->json_len, o->out);
+		}
+		fprintf(o->out, "  \"bootsim\": \"%s\"\n}\n", BOOTSIM_VERSION);
+	} else {
+		fputs(intro, o->out);
+		if (status) {
+			print_finding_text(o->out, x, &t, str, schedule_switches(&ran));
+		} else {
+			fprintf(o->out, "no oracle fired on this schedule\n");
+			fwrite(x->arena + x->head->report_off, 1, x->head->report_len, o->out);
+		}
+	}
+out:
+	free(str);
+	free(t.events);
+	schedule_free(&ran);
+	return status;
+}
+
+static void intro_text(char *buf, size_t size, const struct explore_options *o,
+		       const char *what)
+{
+	char tgt[128];
+	const struct early_pfn_variant *v = o->boot.machine.variant;
+
+	if (o->json) {
+		int n = snprintf(buf, size, "{\n  \"command\": \"explore\",\n  \"target\": ");
+		FILE *f = fmemopen(buf + n, size - n, "w");
+
+		if (!f)
+			return;
+		json_string(f, target_name(o, tgt, sizeof(tgt)));
+		fprintf(f, ",\n  \"variant\": \"%s\",\n%s", v->id, what);
+		fclose(f);
+		return;
+	}
+	snprintf(buf, size, "bootsim explore: %s, variant %s (%s)\n%s",
+		 target_name(o, tgt, sizeof(tgt)), v->id, v->section, what);
+}
+
+static int explorer_init(struct explorer *x, const struct explore_options *o)
+{
+	memset(x, 0, sizeof(*x));
+	x->opt = o;
+	x->nr_cpus = o->scenario ? scenario_cpus(o->scenario) : o->boot.machine.cpus;
+	x->cap = o->max_steps ? o->max_steps : 2000000;
+	if (x->cap > 50000000)
+		x->cap = 50000000;
+	return explorer_map(x);
+}
+
+static void explorer_destroy(struct explorer *x)
+{
+	int ws;
+
+	if (x->pid)
+		worker_reap(x, &ws);
+	if (x->map)
+		munmap(x->map, x->map_size);
+}
+
+int explore_run(const struct explore_options *o)
+{
+	struct explorer x;
+	struct strategy *s = NULL;
+	struct schedule found = { 0 };
+	struct hash_set seen = { 0 };
+	struct progress prog = { .t0 = now_s(), .on = o->progress };
+	unsigned long runs = 0, counted = 0, findings = 0, first_index = 0, shrink_runs = 0;
+	char key[600] = "", what[1024];
+	char intro[2048];
+	struct strategy_config scfg;
+	struct exec_plan plan;
+	int ret, status = 0;
+
+	ret = explorer_init(&x, o);
+	if (ret) {
+		fprintf(o->err, "bootsim: explore: cannot map shared memory: %s\n", strerror(-ret));
+		return 3;
+	}
+	if (o->schedule) {
+		ret = schedule_parse(o->schedule, x.nr_cpus, &found, what, sizeof(what));
+		if (ret) {
+			fprintf(o->err, "bootsim: --schedule: %s\n", what);
+			explorer_destroy(&x);
+			return 2;
+		}
+		snprintf(what, sizeof(what), o->json ? "  \"mode\": \"replay\",\n" :
+			 "replaying the given schedule\n");
+		intro_text(intro, sizeof(intro), o, what);
+		status = report_traced(&x, &found, intro);
+		goto out;
+	}
+
+	scfg = o->strategy;
+	scfg.nr_cpus = x.nr_cpus;
+	if (scfg.kind == STRATEGY_PCT && !scfg.pct_k) {
+		/* k from one default run, the same for every shard */
+		struct exec_plan probe = { .kind = PLAN_PREFIX };
+
+		if ((ret = execute(&x, &probe, false)) == 0 && x.head->status != EXEC_ERROR)
+			scfg.pct_k = strategy_count_choices(x.recs, x.head->nr_decisions < x.cap ?
+							    x.head->nr_decisions : x.cap);
+	}
+	s = strategy_new(&scfg);
+	if (!s) {
+		fprintf(o->err, "bootsim: explore: cannot set up strategy %s for %u CPUs%s\n",
+			strategy_name(o->strategy.kind), x.nr_cpus,
+			o->strategy.kind == STRATEGY_DFS ? " (dfs handles at most 64)" : "");
+		explorer_destroy(&x);
+		return 2;
+	}
+	while (strategy_next(s, &plan)) {
+		ret = execute(&x, &plan, false);
+		if (ret) {
+			fprintf(o->err, "bootsim: explore: cannot start a worker: %s\n",
+				strerror(-ret));
+			status = 3;
+			goto out;
+		}
+		if (x.head->status == EXEC_ERROR) {
+			fprintf(o->err, "bootsim: explore: %s\n", x.head->error);
+			status = 3;
+			goto out;
+		}
+		runs++;
+		strategy_feedback(s, x.recs, x.head->nr_decisions < x.cap ?
+				  x.head->nr_decisions : x.cap);
+		if (plan.counted) {
+			uint64_t hsh = 1469598103934665603ULL;
+
+			counted++;
+			for (size_t i = 0; i < x.head->nr_decisions && i < x.cap; i++)
+				hsh = (hsh ^ x.recs[i].chosen) * 1099511628211ULL;
+			hash_set_add(&seen, hsh);
+			if (is_finding(x.head->status)) {
+				findings++;
+				if (findings == 1) {
+					first_index = plan.index;
+					outcome_key(x.head, key, sizeof(key));
+					if (executed_schedule(&x, &found)) {
+						status = 3;
+						goto out;
+					}
+				}
+				if (!o->all)
+					break;
+			}
+		}
+		progress_update(&prog, o->err, counted, findings, false);
+	}
+	progress_update(&prog, o->err, counted, findings, true);
+
+	if (!findings) {
+		bool exhausted = strategy_exhausted(s);
+
+		if (o->json) {
+			intro_text(intro, sizeof(intro), o, "");
+			fprintf(o->out, "%s  \"strategy\": \"%s\",\n  \"seed\": %llu,\n"
+				"  \"executions\": %lu,\n  \"distinct_schedules\": %zu,\n"
+				"  \"exhausted\": %s,\n  \"findings\": 0,\n"
+				"  \"result\": {\"finding\": false, \"exit_status\": 0},\n"
+				"  \"bootsim\": \"%s\"\n}\n", intro,
+				strategy_name(o->strategy.kind),
+				(unsigned long long)o->strategy.seed, counted, seen.n,
+				exhausted ? "true" : "false", BOOTSIM_VERSION);
+		} else {
+			intro_text(intro, sizeof(intro), o, "");
+			fprintf(o->out, "%sno oracle fired in %lu executions (%zu distinct schedules, "
+				"strategy %s, seed %llu)\n", intro, counted, seen.n,
+				strategy_name(o->strategy.kind),
+				(unsigned long long)o->strategy.seed);
+			if (exhausted)
+				fprintf(o->out, "the schedule space is exhausted: no finding is possible "
+					"within %u preemptions\n", o->strategy.preemptions);
+		}
+		status = 0;
+		goto out;
+	}
+
+	if (o->shrink && (ret = shrink(&x, &found, key, &shrink_runs))) {
+		status = 3;
+		goto out;
+	}
+	if (o->json)
+		snprintf(what, sizeof(what), "  \"strategy\": \"%s\",\n  \"seed\": %llu,\n"
+			 "  \"executions\": %lu,\n  \"distinct_schedules\": %zu,\n"
+			 "  \"first_finding_execution\": %lu,\n  \"findings\": %lu,\n"
+			 "  \"shrink_executions\": %lu,\n",
+			 strategy_name(o->strategy.kind), (unsigned long long)o->strategy.seed,
+			 counted, seen.n, first_index, findings, shrink_runs);
+	else
+		snprintf(what, sizeof(what), "strategy %s, seed %llu: %lu executions (%zu distinct "
+			 "schedules), %lu with a finding; the first was execution %lu%s\n",
+			 strategy_name(o->strategy.kind), (unsigned long long)o->strategy.seed,
+			 counted, seen.n, findings, first_index,
+			 shrink_runs ? " (schedule shrunk)" : "");
+	intro_text(intro, sizeof(intro), o, what);
+	status = report_traced(&x, &found, intro);
+	if (status == 0) {
+		fprintf(o->err, "bootsim: explore: internal error: the failing schedule did not "
+			"reproduce its finding\n");
+		status = 3;
+	}
+out:
+	strategy_free(s);
+	schedule_free(&found);
+	free(seen.v);
+	explorer_destroy(&x);
+	return status;
+}

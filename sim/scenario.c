@@ -1,0 +1,1498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenarios: small per-CPU programs (the format is in scenario.h).
+ *
+ * Parsing turns the text into one statement array per block and resolves
+ * every name (page group, lock, event) to an index, and checks what can be
+ * checked without running: a later statement never refers to something the
+ * file does not make.  Running a statement therefore never searches, never
+ * allocates host memory and never fails except as the modelled kernel does.
+ *
+ * Cross-CPU ordering (smp start, "every CPU block done", signal/wait) goes
+ * through sim_event only: under the controlled backend just one CPU thread
+ * runs at a time and the scheduler understands events, locks and RCU, not
+ * pthread waits.  The host mutex below guards bookkeeping only and is never
+ * held across a scheduling point.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/core/codetag.h"
+#include "sim/core/event.h"
+#include "sim/core/printk.h"
+#include "sim/core/rcu.h"
+#include "sim/core/sched.h"
+#include "sim/core/spinlock.h"
+#include "sim/core/trace.h"
+#include "alloc/alloc_pages.h"
+#include "alloc/gfp.h"
+#include "alloc_tag/alloc_tag.h"
+#include "alloc_tag/early_pfn.h"
+#include "page_ext/page_ext.h"
+#include "cli.h"
+#include "scenario.h"
+
+#define SCENARIO_MAX_LINE	4096
+#define SCENARIO_MAX_CPUS	64
+#define SCENARIO_MAX_COUNT	65536
+#define SCENARIO_MAX_WAIT	1000000
+#define SCENARIO_DEFAULT_MEM	(512ULL << 20)
+#define SCENARIO_MIN_MEM	(16ULL << 20)	/* the allocator's minimum */
+#define SCENARIO_MAX_FILE	(16UL << 20)
+#define SECTION_ALL		ULONG_MAX
+
+enum stmt_kind {
+	ST_ALLOC,
+	ST_FREE,
+	ST_FREE_EARLY,
+	ST_FREE_ALL,
+	ST_PAGE_EXT_INIT,
+	ST_PAGE_EXT_PREPARE,
+	ST_PAGE_EXT_SECTION,
+	ST_PAGE_EXT_FINISH,
+	ST_CLEAR,
+	ST_LOCK,
+	ST_UNLOCK,
+	ST_RCU_READ_LOCK,
+	ST_RCU_READ_UNLOCK,
+	ST_SYNCHRONIZE_RCU,
+	ST_SIGNAL,
+	ST_WAIT,
+};
+
+enum pfn_source {
+	PFN_ANY,		/* whatever the allocator picks */
+	PFN_FIXED,		/* pfn=0x... */
+	PFN_OF_NAME,		/* pfn=@NAME: NAME's first block */
+};
+
+struct stmt {
+	enum stmt_kind kind;
+	unsigned int line;
+	unsigned int ref;		/* page group, lock or event index */
+	/* alloc */
+	unsigned int order, count, tag_index;
+	gfp_t gfp;
+	enum pfn_source pfn_source;
+	unsigned long pfn;		/* PFN_FIXED */
+	unsigned int pfn_group;		/* PFN_OF_NAME */
+	/* page_ext_section */
+	unsigned long section;		/* SECTION_ALL: every section */
+	/* wait */
+	long at_least;
+};
+
+struct block {
+	struct stmt *v;
+	size_t n, cap;
+	bool present;
+	char comm[16];
+};
+
+/* A page group, lock or event name, with what the checks need to know. */
+struct symbol {
+	char *name;
+	unsigned int first_line;	/* first mention */
+	unsigned int first_unlock_line;
+	long uses;			/* groups: blocks bound; events: signals */
+	bool locked;			/* locks: some "lock L" line */
+};
+
+struct symbol_table {
+	struct symbol *v;
+	unsigned int n, cap;
+};
+
+struct scenario {
+	char *name, *description, *tag_filename;
+	unsigned long long mem_bytes;
+	enum page_ext_mode publish;
+	struct block early, late, cpu[SCENARIO_MAX_CPUS];
+	struct symbol_table groups, locks, events;
+	unsigned int nr_allocs;		/* alloc statements: one tag each */
+	unsigned int nr_cpus;
+};
+
+/* ------------------------------------------------------------------ */
+/* Parsing */
+
+struct parser {
+	struct scenario *sc;
+	const char *path;
+	unsigned int line;
+	char *err;
+	size_t errlen;
+	struct block *block;		/* NULL before the first block header */
+	bool seen_description, seen_mem, seen_publish, seen_prepare;
+	char buf[SCENARIO_MAX_LINE + 1];
+	char *tok[SCENARIO_MAX_LINE / 2 + 1];
+	unsigned int ntok;
+};
+
+static int __printf(2, 3) parse_error(struct parser *p, const char *fmt, ...)
+{
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, p->line);
+	va_list ap;
+
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+#define found(p, text, expected, ...) \
+	parse_error((p), "found '%s'; expected " expected, (text), ##__VA_ARGS__)
+#define found_eol(p, expected, ...) \
+	parse_error((p), "found end of line; expected " expected, ##__VA_ARGS__)
+
+static int out_of_memory(struct parser *p)
+{
+	return parse_error(p, "out of host memory");
+}
+
+static bool is_scenario_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+/* Page groups, locks and events: [A-Za-z0-9_][A-Za-z0-9_.-]* */
+static bool is_symbol_name(const char *s)
+{
+	if (!isalnum((unsigned char)*s) && *s != '_')
+		return false;
+	for (s++; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static struct symbol *symbol_find(struct symbol_table *t, const char *name,
+				  unsigned int *index)
+{
+	for (unsigned int i = 0; i < t->n; i++) {
+		if (!strcmp(t->v[i].name, name)) {
+			if (index)
+				*index = i;
+			return &t->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* The symbol @name, made on first mention.  NULL: host out of memory. */
+static struct symbol *symbol_get(struct symbol_table *t, const char *name,
+				 unsigned int line, unsigned int *index)
+{
+	struct symbol *s = symbol_find(t, name, index);
+
+	if (s)
+		return s;
+	if (t->n == t->cap) {
+		unsigned int cap = t->cap ? t->cap * 2 : 8;
+		struct symbol *nv = realloc(t->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		t->v = nv;
+		t->cap = cap;
+	}
+	s = &t->v[t->n];
+	memset(s, 0, sizeof(*s));
+	s->name = strdup(name);
+	if (!s->name)
+		return NULL;
+	s->first_line = line;
+	*index = t->n++;
+	return s;
+}
+
+static void symbol_table_free(struct symbol_table *t)
+{
+	for (unsigned int i = 0; i < t->n; i++)
+		free(t->v[i].name);
+	free(t->v);
+}
+
+static struct stmt *block_push(struct parser *p, enum stmt_kind kind)
+{
+	struct block *b = p->block;
+	struct stmt *st;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		struct stmt *nv = realloc(b->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		b->v = nv;
+		b->cap = cap;
+	}
+	st = &b->v[b->n++];
+	memset(st, 0, sizeof(*st));
+	st->kind = kind;
+	st->line = p->line;
+	return st;
+}
+
+static int expect_end(struct parser *p, unsigned int ntok)
+{
+	if (p->ntok > ntok)
+		return found(p, p->tok[ntok], "end of line");
+	return 0;
+}
+
+/* "name=value" with a known @key: the value, else NULL. */
+static const char *option_value(const char *tok, const char *key)
+{
+	size_t n = strlen(key);
+
+	return !strncmp(tok, key, n) && tok[n] == '=' ? tok + n + 1 : NULL;
+}
+
+static int parse_alloc(struct parser *p)
+{
+	struct scenario *sc = p->sc;
+	bool seen_order = false, seen_gfp = false, seen_count = false, seen_pfn = false;
+	unsigned int order = 0, count = 1, group, pfn_group = 0;
+	enum pfn_source source = PFN_ANY;
+	unsigned long pfn = 0;
+	gfp_t gfp = GFP_KERNEL;
+	struct symbol *sym;
+	struct stmt *st;
+
+	if (p->ntok < 2)
+		return found_eol(p, "a NAME for the pages");
+	if (!is_symbol_name(p->tok[1]))
+		return found(p, p->tok[1], "a NAME ([A-Za-z0-9_][A-Za-z0-9_.-]*)");
+	if (!strcmp(p->tok[1], "early") || !strcmp(p->tok[1], "all"))
+		return found(p, p->tok[1], "a NAME other than 'early' and 'all' (free takes those)");
+
+	for (unsigned int i = 2; i < p->ntok; i++) {
+		const char *tok = p->tok[i], *v;
+		unsigned long long n;
+
+		if ((v = option_value(tok, "order"))) {
+			if (seen_order)
+				return found(p, tok, "each option at most once");
+			if (parse_uint(v, MAX_PAGE_ORDER, &n))
+				return found(p, tok, "order=0..%d", MAX_PAGE_ORDER);
+			order = (unsigned int)n;
+			seen_order = true;
+		} else if ((v = option_value(tok, "gfp"))) {
+			const char *bad = NULL;
+
+			if (seen_gfp)
+				return found(p, tok, "each option at most once");
+			if (!*v || gfp_parse(v, strlen(v), &gfp, &bad))
+				return found(p, tok, "gfp=FLAG|FLAG... (GFP_KERNEL, __GFP_ZERO, 0x...)");
+			seen_gfp = true;
+		} else if ((v = option_value(tok, "count"))) {
+			if (seen_count)
+				return found(p, tok, "each option at most once");
+			if (parse_uint(v, SCENARIO_MAX_COUNT, &n) || !n)
+				return found(p, tok, "count=1..%d", SCENARIO_MAX_COUNT);
+			count = (unsigned int)n;
+			seen_count = true;
+		} else if ((v = option_value(tok, "pfn"))) {
+			if (seen_pfn)
+				return found(p, tok, "each option at most once");
+			if (*v == '@') {
+				if (!symbol_find(&sc->groups, v + 1, &pfn_group))
+					return found(p, tok, "pfn=@NAME of an earlier alloc");
+				source = PFN_OF_NAME;
+			} else {
+				/* any PFN parses; one beyond memory fails to claim */
+				if (parse_uint(v, ULONG_MAX >> PAGE_SHIFT, &n))
+					return found(p, tok, "pfn=NUMBER (0x... or decimal) or pfn=@NAME");
+				pfn = (unsigned long)n;
+				source = PFN_FIXED;
+			}
+			seen_pfn = true;
+		} else {
+			return found(p, tok, "order=, gfp=, count= or pfn=");
+		}
+	}
+
+	sym = symbol_get(&sc->groups, p->tok[1], p->line, &group);
+	st = sym ? block_push(p, ST_ALLOC) : NULL;
+	if (!st)
+		return out_of_memory(p);
+	sym->uses += count;
+	st->ref = group;
+	st->order = order;
+	st->count = count;
+	st->gfp = gfp;
+	st->pfn_source = source;
+	st->pfn = pfn;
+	st->pfn_group = pfn_group;
+	st->tag_index = sc->nr_allocs++;
+	return 0;
+}
+
+static int parse_free(struct parser *p)
+{
+	struct stmt *st;
+	unsigned int group = 0;
+	enum stmt_kind kind = ST_FREE;
+
+	if (p->ntok < 2)
+		return found_eol(p, "NAME, 'early' or 'all'");
+	if (!strcmp(p->tok[1], "early"))
+		kind = ST_FREE_EARLY;
+	else if (!strcmp(p->tok[1], "all"))
+		kind = ST_FREE_ALL;
+	else if (!symbol_find(&p->sc->groups, p->tok[1], &group))
+		return found(p, p->tok[1], "the NAME of an earlier alloc, 'early' or 'all'");
+	if (expect_end(p, 2))
+		return -1;
+	st = block_push(p, kind);
+	if (!st)
+		return out_of_memory(p);
+	st->ref = group;
+	return 0;
+}
+
+static int parse_page_ext_section(struct parser *p)
+{
+	unsigned long section = SECTION_ALL;
+	unsigned long long n;
+	struct stmt *st;
+
+	if (p->ntok < 2)
+		return found_eol(p, "a section number or 'all'");
+	if (strcmp(p->tok[1], "all")) {
+		if (parse_uint(p->tok[1], ULONG_MAX - 1, &n))
+			return found(p, p->tok[1], "a section number or 'all'");
+		section = (unsigned long)n;
+	}
+	if (expect_end(p, 2))
+		return -1;
+	/* Tables need the entry size that page_ext_prepare computes. */
+	if (!p->seen_prepare)
+		return found(p, p->tok[0], "a page_ext_prepare line before page_ext_section");
+	st = block_push(p, ST_PAGE_EXT_SECTION);
+	if (!st)
+		return out_of_memory(p);
+	st->section = section;
+	return 0;
+}
+
+static int parse_lock(struct parser *p, enum stmt_kind kind)
+{
+	struct symbol *sym;
+	unsigned int lock;
+	struct stmt *st;
+
+	if (p->ntok < 2)
+		return found_eol(p, "a lock name");
+	if (!is_symbol_name(p->tok[1]))
+		return found(p, p->tok[1], "a lock name ([A-Za-z0-9_][A-Za-z0-9_.-]*)");
+	if (expect_end(p, 2))
+		return -1;
+	sym = symbol_get(&p->sc->locks, p->tok[1], p->line, &lock);
+	st = sym ? block_push(p, kind) : NULL;
+	if (!st)
+		return out_of_memory(p);
+	if (kind == ST_LOCK)
+		sym->locked = true;
+	else if (!sym->first_unlock_line)
+		sym->first_unlock_line = p->line;
+	st->ref = lock;
+	return 0;
+}
+
+static int parse_event(struct parser *p, enum stmt_kind kind)
+{
+	unsigned long long n = 1;
+	struct symbol *sym;
+	unsigned int event;
+	struct stmt *st;
+
+	if (p->ntok < 2)
+		return found_eol(p, "an event name");
+	if (!is_symbol_name(p->tok[1]))
+		return found(p, p->tok[1], "an event name ([A-Za-z0-9_][A-Za-z0-9_.-]*)");
+	if (kind == ST_WAIT && p->ntok > 2) {
+		if (parse_uint(p->tok[2], SCENARIO_MAX_WAIT, &n) || !n)
+			return found(p, p->tok[2], "a count 1..%d", SCENARIO_MAX_WAIT);
+		if (expect_end(p, 3))
+			return -1;
+	} else if (expect_end(p, 2)) {
+		return -1;
+	}
+	sym = symbol_get(&p->sc->events, p->tok[1], p->line, &event);
+	st = sym ? block_push(p, kind) : NULL;
+	if (!st)
+		return out_of_memory(p);
+	if (kind == ST_SIGNAL)
+		sym->uses++;
+	st->ref = event;
+	st->at_least = (long)n;
+	return 0;
+}
+
+static const struct {
+	const char *word;
+	enum stmt_kind kind;
+} simple_statements[] = {
+	{ "page_ext_init", ST_PAGE_EXT_INIT },
+	{ "page_ext_prepare", ST_PAGE_EXT_PREPARE },
+	{ "page_ext_finish", ST_PAGE_EXT_FINISH },
+	{ "clear", ST_CLEAR },
+	{ "rcu_read_lock", ST_RCU_READ_LOCK },
+	{ "rcu_read_unlock", ST_RCU_READ_UNLOCK },
+	{ "synchronize_rcu", ST_SYNCHRONIZE_RCU },
+};
+
+static int parse_statement(struct parser *p)
+{
+	const char *kw = p->tok[0];
+
+	if (!p->block)
+		return found(p, kw, "a block header (early:, cpu N [COMM]:, late:) before statements");
+	if (!strcmp(kw, "alloc"))
+		return parse_alloc(p);
+	if (!strcmp(kw, "free"))
+		return parse_free(p);
+	if (!strcmp(kw, "page_ext_section"))
+		return parse_page_ext_section(p);
+	if (!strcmp(kw, "lock"))
+		return parse_lock(p, ST_LOCK);
+	if (!strcmp(kw, "unlock"))
+		return parse_lock(p, ST_UNLOCK);
+	if (!strcmp(kw, "signal"))
+		return parse_event(p, ST_SIGNAL);
+	if (!strcmp(kw, "wait"))
+		return parse_event(p, ST_WAIT);
+	for (size_t i = 0; i < ARRAY_SIZE(simple_statements); i++) {
+		if (strcmp(kw, simple_statements[i].word))
+			continue;
+		if (expect_end(p, 1))
+			return -1;
+		if (simple_statements[i].kind == ST_PAGE_EXT_PREPARE)
+			p->seen_prepare = true;
+		if (!block_push(p, simple_statements[i].kind))
+			return out_of_memory(p);
+		return 0;
+	}
+	return found(p, kw, "a statement (alloc, free, page_ext_init, page_ext_prepare, "
+		     "page_ext_section, page_ext_finish, clear, lock, unlock, rcu_read_lock, "
+		     "rcu_read_unlock, synchronize_rcu, signal, wait)");
+}
+
+/* "early:", "late:" or "cpu N [COMM]:", the final ':' already removed. */
+static int parse_block_header(struct parser *p, const char *header)
+{
+	struct scenario *sc = p->sc;
+	const char *kw = p->tok[0];
+	struct block *b;
+
+	if (!sc->name)
+		return found(p, header, "a 'scenario NAME' line before the first block");
+	if (!strcmp(kw, "early") || !strcmp(kw, "late")) {
+		if (expect_end(p, 1))
+			return -1;
+		b = kw[0] == 'e' ? &sc->early : &sc->late;
+		if (b->present)
+			return found(p, header, "one '%s:' block only", kw);
+		snprintf(b->comm, sizeof(b->comm), "swapper/0");
+	} else if (!strcmp(kw, "cpu")) {
+		unsigned long long cpu;
+
+		if (p->ntok < 2)
+			return found(p, header, "cpu N [COMM]: with N below %d", SCENARIO_MAX_CPUS);
+		if (parse_uint(p->tok[1], SCENARIO_MAX_CPUS - 1, &cpu))
+			return found(p, p->tok[1], "a CPU number below %d", SCENARIO_MAX_CPUS);
+		b = &sc->cpu[cpu];
+		if (b->present)
+			return found(p, header, "one 'cpu %llu' block only", cpu);
+		if (p->ntok > 2) {
+			if (strlen(p->tok[2]) >= sizeof(b->comm))
+				return found(p, p->tok[2], "a COMM of at most %zu characters",
+					     sizeof(b->comm) - 1);
+			if (expect_end(p, 3))
+				return -1;
+			snprintf(b->comm, sizeof(b->comm), "%s", p->tok[2]);
+		} else if (cpu == 0) {
+			snprintf(b->comm, sizeof(b->comm), "swapper/0");
+		} else {
+			snprintf(b->comm, sizeof(b->comm), "kworker/%u:1", (unsigned int)cpu % 64);
+		}
+		if (cpu + 1 > sc->nr_cpus)
+			sc->nr_cpus = (unsigned int)cpu + 1;
+	} else {
+		return found(p, header, "a block header (early:, cpu N [COMM]:, late:)");
+	}
+	b->present = true;
+	p->block = b;
+	return 0;
+}
+
+static int parse_header(struct parser *p, const char *kw, char *rest)
+{
+	struct scenario *sc = p->sc;
+
+	if (p->block)
+		return found(p, kw, "a statement (headers come before the first block)");
+	if (!strcmp(kw, "description")) {
+		if (p->seen_description)
+			return found(p, kw, "one description line only");
+		if (!*rest)
+			return found_eol(p, "a one-line description");
+		free(sc->description);
+		sc->description = strdup(rest);
+		if (!sc->description)
+			return out_of_memory(p);
+		p->seen_description = true;
+		return 0;
+	}
+	if (p->ntok < 2)
+		return found_eol(p, "a value after '%s'", kw);
+	if (!strcmp(kw, "scenario")) {
+		if (sc->name)
+			return found(p, kw, "one scenario line only");
+		if (!is_scenario_name(p->tok[1]))
+			return found(p, p->tok[1], "a scenario name ([a-z0-9-]+)");
+		if (expect_end(p, 2))
+			return -1;
+		sc->name = strdup(p->tok[1]);
+		if (!sc->name)
+			return out_of_memory(p);
+		return 0;
+	}
+	if (!strcmp(kw, "mem")) {
+		unsigned long long bytes;
+
+		if (p->seen_mem)
+			return found(p, kw, "one mem line only");
+		if (parse_size(p->tok[1], &bytes) || bytes < SCENARIO_MIN_MEM)
+			return found(p, p->tok[1], "a size of at least 16M (e.g. 256M, 2G)");
+		if (expect_end(p, 2))
+			return -1;
+		sc->mem_bytes = bytes;
+		p->seen_mem = true;
+		return 0;
+	}
+	/* publish */
+	if (p->seen_publish)
+		return found(p, kw, "one publish line only");
+	if (!strcmp(p->tok[1], "progressive"))
+		sc->publish = PAGE_EXT_PROGRESSIVE;
+	else if (!strcmp(p->tok[1], "flat"))
+		sc->publish = PAGE_EXT_FLAT;
+	else
+		return found(p, p->tok[1], "progressive or flat");
+	p->seen_publish = true;
+	return expect_end(p, 2);
+}
+
+static void tokenize(struct parser *p, char *s)
+{
+	p->ntok = 0;
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			return;
+		p->tok[p->ntok++] = s;
+		while (*s && !isspace((unsigned char)*s))
+			s++;
+		if (*s)
+			*s++ = '\0';
+	}
+}
+
+static bool is_header_word(const char *w, size_t n)
+{
+	static const char *const words[] = { "scenario", "description", "mem", "publish" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i]) == n && !strncmp(w, words[i], n))
+			return true;
+	return false;
+}
+
+static int parse_line(struct parser *p, const char *line, size_t len)
+{
+	char *s = p->buf, *end, *hash, *rest;
+	char header[SCENARIO_MAX_LINE + 1];
+	size_t wlen;
+
+	memcpy(s, line, len);
+	s[len] = '\0';
+	hash = strchr(s, '#');
+	if (hash)
+		*hash = '\0';
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	if (!*s)
+		return 0;
+
+	wlen = strcspn(s, " \t\v\f\r");
+	if (is_header_word(s, wlen)) {
+		rest = s + wlen;
+		if (*rest) {
+			*rest++ = '\0';	/* ends the keyword */
+			while (isspace((unsigned char)*rest))
+				rest++;
+		}
+		if (!strcmp(s, "description"))
+			return parse_header(p, s, rest);
+		tokenize(p, rest);
+		memmove(&p->tok[1], &p->tok[0], p->ntok * sizeof(p->tok[0]));
+		p->tok[0] = s;
+		p->ntok++;
+		return parse_header(p, s, rest);
+	}
+	if (end[-1] == ':') {
+		snprintf(header, sizeof(header), "%s", s);
+		end[-1] = '\0';
+		tokenize(p, s);
+		if (!p->ntok)
+			return found(p, header, "a block header (early:, cpu N [COMM]:, late:)");
+		return parse_block_header(p, header);
+	}
+	tokenize(p, s);
+	return parse_statement(p);
+}
+
+/* Whole-file checks: what no single line can tell. */
+static int check_scenario(struct parser *p)
+{
+	struct scenario *sc = p->sc;
+
+	if (!sc->name)
+		return parse_error(p, "found end of file; expected a 'scenario NAME' line");
+	if (!sc->nr_cpus)
+		return parse_error(p, "found end of file; expected at least one 'cpu N [COMM]:' block");
+	for (unsigned int i = 0; i < sc->locks.n; i++) {
+		const struct symbol *l = &sc->locks.v[i];
+
+		if (!l->locked) {
+			p->line = l->first_unlock_line;
+			return found(p, l->name, "a lock that some 'lock %s' line takes", l->name);
+		}
+	}
+	/* A wait nothing can satisfy hangs the free backend: refuse it here. */
+	for (int b = -2; b < SCENARIO_MAX_CPUS; b++) {
+		const struct block *blk = b == -2 ? &sc->early : b == -1 ? &sc->late : &sc->cpu[b];
+
+		for (size_t i = 0; i < blk->n; i++) {
+			const struct stmt *st = &blk->v[i];
+			const struct symbol *e;
+			char count[24];
+
+			if (st->kind != ST_WAIT)
+				continue;
+			e = &sc->events.v[st->ref];
+			if (st->at_least <= e->uses)
+				continue;
+			p->line = st->line;
+			if (!e->uses)
+				return found(p, e->name, "an event that some 'signal %s' line raises",
+					     e->name);
+			snprintf(count, sizeof(count), "%ld", st->at_least);
+			return found(p, count, "at most %ld (the 'signal %s' lines in the file)",
+				     e->uses, e->name);
+		}
+	}
+	return 0;
+}
+
+struct scenario *scenario_parse(const char *text, const char *path,
+				char *err, size_t errlen)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	const char *line = text;
+	int ret = 0;
+
+	if (!p || !sc) {
+		snprintf(err, errlen, "%s: out of host memory", path);
+		free(p);
+		free(sc);
+		return NULL;
+	}
+	sc->mem_bytes = SCENARIO_DEFAULT_MEM;
+	sc->publish = PAGE_EXT_PROGRESSIVE;
+	p->sc = sc;
+	p->path = path;
+	p->err = err;
+	p->errlen = errlen;
+
+	while (*line && !ret) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		p->line++;
+		if (len > SCENARIO_MAX_LINE) {
+			ret = parse_error(p, "found a line of %zu characters; expected at most %d",
+					  len, SCENARIO_MAX_LINE);
+			break;
+		}
+		ret = parse_line(p, line, len);
+		line = nl ? nl + 1 : line + len;
+	}
+	if (!ret) {
+		if (!p->line)
+			p->line = 1;
+		ret = check_scenario(p);
+	}
+	if (!ret) {
+		size_t n = strlen(sc->name) + sizeof(".scn");
+
+		sc->tag_filename = malloc(n);
+		if (sc->tag_filename)
+			snprintf(sc->tag_filename, n, "%s.scn", sc->name);
+		else
+			ret = out_of_memory(p);
+	}
+	free(p);
+	if (ret) {
+		scenario_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+struct scenario *scenario_load(const char *path, char *err, size_t errlen)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	size_t len = 0, cap = 0;
+	struct scenario *sc = NULL;
+	char *buf = NULL;
+	const char *shown = is_stdin ? "<stdin>" : path;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (cap - len < 4096) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 16384;
+			if (cap > SCENARIO_MAX_FILE + 4096) {
+				snprintf(err, errlen, "%s: found a file over %lu bytes; expected a "
+					 "small scenario", shown, SCENARIO_MAX_FILE);
+				goto out;
+			}
+			nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "%s: out of host memory", shown);
+				goto out;
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read: %s", shown, strerror(errno));
+		goto out;
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len)) {
+		const char *nul = memchr(buf, '\0', len);
+		unsigned int line = 1;
+
+		for (const char *c = buf; c < nul; c++)
+			line += *c == '\n';
+		snprintf(err, errlen, "%s:%u: found a NUL byte; expected text", shown, line);
+		goto out;
+	}
+	sc = scenario_parse(buf, shown, err, errlen);
+out:
+	free(buf);
+	if (!is_stdin)
+		fclose(f);
+	return sc;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	free(sc->early.v);
+	free(sc->late.v);
+	for (unsigned int i = 0; i < SCENARIO_MAX_CPUS; i++)
+		free(sc->cpu[i].v);
+	symbol_table_free(&sc->groups);
+	symbol_table_free(&sc->locks);
+	symbol_table_free(&sc->events);
+	free(sc->name);
+	free(sc->description);
+	free(sc->tag_filename);
+	free(sc);
+}
+
+const char *scenario_name(const struct scenario *sc)
+{
+	return sc->name;
+}
+
+const char *scenario_description(const struct scenario *sc)
+{
+	return sc->description ? sc->description : "";
+}
+
+unsigned int scenario_cpus(const struct scenario *sc)
+{
+	return sc->nr_cpus;
+}
+
+void scenario_machine_config(const struct scenario *sc, struct machine_config *cfg)
+{
+	cfg->cpus = sc->nr_cpus;
+	cfg->mem_bytes = sc->mem_bytes;
+	cfg->publish = sc->publish;
+}
+
+/* ------------------------------------------------------------------ */
+/* The built-in catalogue */
+
+const struct scenario_builtin scenario_builtins[] = {
+	{ "d7-clear-vs-alloc",
+	  /*
+	   * p comes from ZONE_DMA because the walk allocates too: with
+	   * kmemleak on, its slab page is an order-0 GFP_KERNEL allocation
+	   * that would take p's freed PFN from the head of the DMA32 free
+	   * list before CLEAR runs, and q's claim could then never race
+	   * with CLEAR (DFS exhausts that version without a finding).
+	   */
+	  "scenario d7-clear-vs-alloc\n"
+	  "description D7 (§4): CLEAR reads the NULL slot of p's freed early PFN, "
+	  "CPU 1 claims that PFN as q and tags it, CLEAR stores EMPTY over the tag: "
+	  "q's tag leaks one page, no WARN (p is in ZONE_DMA so that the walk's "
+	  "own allocations leave its PFN free)\n"
+	  "mem 256M\n"
+	  "early:\n"
+	  "	alloc p order=0 gfp=GFP_DMA	# recorded as an early PFN ...\n"
+	  "	free p				# ... and still listed once free\n"
+	  "cpu 0:\n"
+	  "	page_ext_init			# walk, then CLEAR\n"
+	  "cpu 1:\n"
+	  "	alloc q order=0 pfn=@p		# the same PFN, under CLEAR's feet\n" },
+	{ "d8-free-in-window",
+	  "scenario d8-free-in-window\n"
+	  "description D8 (§4): p is freed after its section got page_ext but "
+	  "before CLEAR stamped it: WARN \"alloc_tag was not set\"\n"
+	  "mem 256M\n"
+	  "early:\n"
+	  "	alloc p order=0\n"
+	  "cpu 0:\n"
+	  "	page_ext_init\n"
+	  "cpu 1:\n"
+	  "	free p\n" },
+	{ "d13-pool-boundary",
+	  /*
+	   * Measured on L6 with kmemleak (the default): before section 0 is
+	   * published the walk makes exactly two early allocations of its
+	   * own, section 0's table and kmemleak's first slab page (the pool
+	   * pages themselves carry the marker and are not recorded).  So
+	   * 508 + 2 fills the first pool exactly when section 0 gets its
+	   * table, and the next slot-missing allocation pushes a second pool
+	   * page.  Only CPUs 1 and 2 can still make one: theirs, if they run
+	   * before that publication.  Under the free backend they start too
+	   * late, so a free run usually records 510 PFNs in one pool page.
+	   */
+	  "scenario d13-pool-boundary\n"
+	  "description D12/D13 (§4): 508 early PFNs plus the walk's own two "
+	  "(section 0's table, kmemleak's slab page) fill the first pfn_pool page "
+	  "exactly when section 0 is published; allocations of CPUs 1 and 2 made "
+	  "before that find the pool full and race to push a tracking page around "
+	  "the publication: a loser freed slotless after it warns (D12 residual), "
+	  "one allocated after it is accounted and leaks (D13)\n"
+	  "mem 256M\n"
+	  "early:\n"
+	  "	alloc e order=0 count=508	# pool page 1: 508 of 510 slots\n"
+	  "cpu 0:\n"
+	  "	page_ext_init			# + 2 early PFNs, then section 0\n"
+	  "cpu 1:\n"
+	  "	alloc a order=0 count=2\n"
+	  "cpu 2:\n"
+	  "	alloc b order=0 count=2\n" },
+	{ "clean-two-cpus",
+	  "scenario clean-two-cpus\n"
+	  "description No defect possible: page_ext exists before SMP (EARLY boot "
+	  "mode, §2.6), so both CPUs allocate with slots; DFS must exhaust cleanly\n"
+	  "mem 256M\n"
+	  "early:\n"
+	  "	page_ext_init\n"
+	  "cpu 0:\n"
+	  "	alloc a order=0\n"
+	  "	free a\n"
+	  "cpu 1:\n"
+	  "	alloc b order=1\n"
+	  "	free b\n" },
+	{ "abba-deadlock",
+	  "scenario abba-deadlock\n"
+	  "description Deliberate ABBA deadlock between two scenario spinlocks "
+	  "(checks the controlled backend's deadlock report); hangs the free backend\n"
+	  "mem 64M\n"
+	  "cpu 0:\n"
+	  "	lock A\n"
+	  "	lock B\n"
+	  "	unlock B\n"
+	  "	unlock A\n"
+	  "cpu 1:\n"
+	  "	lock B\n"
+	  "	lock A\n"
+	  "	unlock A\n"
+	  "	unlock B\n" },
+	{ "sync-in-reader",
+	  "scenario sync-in-reader\n"
+	  "description synchronize_rcu() inside an RCU reader (§2.9: never call it "
+	  "there): a self-deadlock under the controlled backend; the free backend "
+	  "reports a BUG instead of hanging\n"
+	  "mem 64M\n"
+	  "cpu 0:\n"
+	  "	rcu_read_lock\n"
+	  "	synchronize_rcu\n"
+	  "	rcu_read_unlock\n" },
+};
+
+const unsigned int scenario_nr_builtins = ARRAY_SIZE(scenario_builtins);
+
+const struct scenario_builtin *scenario_builtin_lookup(const char *name)
+{
+	for (unsigned int i = 0; i < scenario_nr_builtins; i++)
+		if (!strcmp(scenario_builtins[i].name, name))
+			return &scenario_builtins[i];
+	return NULL;
+}
+
+struct scenario *scenario_open(const char *name_or_path, char *err, size_t errlen)
+{
+	const struct scenario_builtin *b = scenario_builtin_lookup(name_or_path);
+	char path[64];
+
+	if (!b)
+		return scenario_load(name_or_path, err, errlen);
+	snprintf(path, sizeof(path), "%s.scn", b->name);
+	return scenario_parse(b->text, path, err, errlen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running */
+
+struct held_block {
+	unsigned long pfn;
+	unsigned int order;
+	bool early;			/* allocated in early: */
+};
+
+/* The blocks a NAME holds; room for every block its allocs could bind. */
+struct group_state {
+	struct held_block *v;
+	size_t n, cap;
+	unsigned long first_pfn;	/* the first block ever bound (pfn=@NAME) */
+	bool bound;
+};
+
+struct scenario_run;
+
+struct cpu_run {
+	struct scenario_run *run;
+	int cpu;
+	bool *holds;			/* per scenario lock: held by this CPU */
+	int rcu_depth;			/* scenario rcu_read_lock nesting */
+	long allocs, frees, failures;
+};
+
+struct scenario_run {
+	const struct scenario *sc;
+	struct alloc_tag **tags;	/* per alloc statement */
+	struct group_state *groups;
+	pthread_mutex_t groups_lock;	/* bookkeeping only, never across a point */
+	spinlock_t *locks;
+	struct sim_event *events;
+	struct sim_event smp_go;		/* early: done, the others may start */
+	struct sim_event secondaries_done;	/* CPU blocks other than CPU 0's */
+	unsigned int nr_secondaries;
+	struct cpu_run cpus[SCENARIO_MAX_CPUS];
+	bool *holds;			/* nr_cpus * nr_locks */
+	struct unstamped_count unstamped;
+	int aborted;			/* a CPU thread failed to start */
+};
+
+static bool run_aborted(struct scenario_run *run)
+{
+	return __atomic_load_n(&run->aborted, __ATOMIC_ACQUIRE);
+}
+
+static void group_add(struct scenario_run *run, unsigned int g, struct page *page,
+		      unsigned int order, bool early)
+{
+	struct group_state *gs = &run->groups[g];
+
+	pthread_mutex_lock(&run->groups_lock);
+	/* cap is the sum of the group's alloc counts: never exceeded */
+	gs->v[gs->n++] = (struct held_block){ page_to_pfn(page), order, early };
+	if (!gs->bound) {
+		gs->first_pfn = page_to_pfn(page);
+		gs->bound = true;
+	}
+	pthread_mutex_unlock(&run->groups_lock);
+}
+
+static bool group_first_pfn(struct scenario_run *run, unsigned int g, unsigned long *pfn)
+{
+	bool bound;
+
+	pthread_mutex_lock(&run->groups_lock);
+	bound = run->groups[g].bound;
+	*pfn = run->groups[g].first_pfn;
+	pthread_mutex_unlock(&run->groups_lock);
+	return bound;
+}
+
+/*
+ * Take one block out of group @g (only an early one if @early_only), so that
+ * exactly one CPU frees it even when two free the same NAME at once.
+ */
+static bool group_take(struct scenario_run *run, unsigned int g, bool early_only,
+		       struct held_block *out)
+{
+	struct group_state *gs = &run->groups[g];
+	bool taken = false;
+
+	pthread_mutex_lock(&run->groups_lock);
+	for (size_t i = gs->n; i-- > 0;) {
+		if (early_only && !gs->v[i].early)
+			continue;
+		*out = gs->v[i];
+		gs->v[i] = gs->v[--gs->n];
+		taken = true;
+		break;
+	}
+	pthread_mutex_unlock(&run->groups_lock);
+	return taken;
+}
+
+static void free_group(struct cpu_run *cr, unsigned int g, bool early_only)
+{
+	struct held_block b;
+
+	while (group_take(cr->run, g, early_only, &b)) {
+		__free_pages(pfn_to_page(b.pfn), b.order);
+		cr->frees++;
+	}
+}
+
+static void run_alloc(struct cpu_run *cr, const struct stmt *st, bool early)
+{
+	struct scenario_run *run = cr->run;
+	struct alloc_tag *tag = run->tags[st->tag_index];
+	unsigned long base = st->pfn;
+	bool have_base = st->pfn_source == PFN_FIXED;
+
+	if (st->pfn_source == PFN_OF_NAME)
+		have_base = group_first_pfn(run, st->pfn_group, &base);
+
+	for (unsigned int i = 0; i < st->count; i++) {
+		struct page *page = NULL;
+
+		if (st->pfn_source == PFN_ANY) {
+			page = alloc_hooks_tag(tag, alloc_pages_noprof(st->gfp, st->order));
+		} else if (have_base) {
+			/* count > 1 claims consecutive blocks from the base */
+			unsigned long pfn = base + ((unsigned long)i << st->order);
+			const char *why;
+
+			page = alloc_hooks_tag(tag, mem_claim_block(pfn, st->order,
+								    st->gfp, &why));
+		}
+		if (!page) {
+			cr->failures++;
+			continue;
+		}
+		cr->allocs++;
+		group_add(run, st->ref, page, st->order, early);
+	}
+}
+
+static void run_page_ext_section(const struct stmt *st)
+{
+	unsigned long first = st->section, last = st->section;
+
+	if (st->section == SECTION_ALL) {
+		first = 0;
+		last = page_ext_nr_sections() - 1;
+		if (!page_ext_nr_sections())
+			return;
+	}
+	for (unsigned long nr = first; nr <= last; nr++) {
+		if (page_ext_init_section(nr)) {
+			/* as page_ext_init() reports a failed table allocation */
+			sim_report_bug("Kernel panic - not syncing: Out of memory\n");
+			return;
+		}
+	}
+}
+
+static void run_lock(struct cpu_run *cr, const struct stmt *st)
+{
+	const struct scenario *sc = cr->run->sc;
+	const char *name = sc->locks.v[st->ref].name;
+
+	if (cr->holds[st->ref] && sim_get_backend() == SIM_BACKEND_FREE) {
+		/* a pthread mutex would hang the host thread forever */
+		sim_report_bug("BUG: spinlock recursion on CPU#%d, %s/%d (scenario lock %s)\n",
+			       cr->cpu, current->comm, current->pid, name);
+		return;
+	}
+	spin_lock(&cr->run->locks[st->ref]);
+	cr->holds[st->ref] = true;
+	sim_note("lock %s", name);
+}
+
+static void run_unlock(struct cpu_run *cr, unsigned int lock)
+{
+	const char *name = cr->run->sc->locks.v[lock].name;
+
+	if (!cr->holds[lock]) {
+		sim_report_bug("BUG: scenario: CPU#%d unlocks %s, which it does not hold\n",
+			       cr->cpu, name);
+		return;
+	}
+	sim_note("unlock %s", name);
+	cr->holds[lock] = false;
+	spin_unlock(&cr->run->locks[lock]);
+}
+
+static void run_statement(struct cpu_run *cr, const struct stmt *st, bool early)
+{
+	struct scenario_run *run = cr->run;
+	const struct scenario *sc = run->sc;
+
+	switch (st->kind) {
+	case ST_ALLOC:
+		run_alloc(cr, st, early);
+		break;
+	case ST_FREE:
+		free_group(cr, st->ref, false);
+		break;
+	case ST_FREE_EARLY:
+	case ST_FREE_ALL:
+		for (unsigned int g = 0; g < sc->groups.n; g++)
+			free_group(cr, g, st->kind == ST_FREE_EARLY);
+		break;
+	case ST_PAGE_EXT_INIT:
+		page_ext_init();
+		break;
+	case ST_PAGE_EXT_PREPARE:
+		page_ext_prepare();
+		break;
+	case ST_PAGE_EXT_SECTION:
+		run_page_ext_section(st);
+		break;
+	case ST_PAGE_EXT_FINISH:
+		page_ext_finish();
+		break;
+	case ST_CLEAR:
+		clear_early_alloc_pfn_tag_refs();
+		break;
+	case ST_LOCK:
+		run_lock(cr, st);
+		break;
+	case ST_UNLOCK:
+		run_unlock(cr, st->ref);
+		break;
+	case ST_RCU_READ_LOCK:
+		rcu_read_lock();
+		cr->rcu_depth++;
+		break;
+	case ST_RCU_READ_UNLOCK:
+		if (!cr->rcu_depth) {
+			sim_report_bug("BUG: scenario: CPU#%d rcu_read_unlock() outside a reader\n",
+				       cr->cpu);
+			break;
+		}
+		cr->rcu_depth--;
+		rcu_read_unlock();
+		break;
+	case ST_SYNCHRONIZE_RCU:
+		if (cr->rcu_depth && sim_get_backend() == SIM_BACKEND_FREE) {
+			/* liburcu would wait for this very reader forever */
+			sim_report_bug("BUG: scenario: CPU#%d synchronize_rcu() inside an RCU "
+				       "read-side critical section never returns\n", cr->cpu);
+			break;
+		}
+		synchronize_rcu();
+		break;
+	case ST_SIGNAL:
+		sim_note("signal %s", sc->events.v[st->ref].name);
+		sim_event_add(&run->events[st->ref], 1);
+		break;
+	case ST_WAIT:
+		sim_event_wait(&run->events[st->ref], st->at_least);
+		sim_note("wait %s done", sc->events.v[st->ref].name);
+		break;
+	}
+}
+
+static void run_block(struct cpu_run *cr, const struct block *b, bool early)
+{
+	for (size_t i = 0; i < b->n && !run_aborted(cr->run); i++)
+		run_statement(cr, &b->v[i], early);
+}
+
+/* A CPU's program is over: undo what it left held, so others cannot hang. */
+static void cpu_finish(struct cpu_run *cr)
+{
+	const struct scenario *sc = cr->run->sc;
+
+	for (unsigned int l = 0; l < sc->locks.n; l++) {
+		if (!cr->holds[l])
+			continue;
+		sim_report_bug("BUG: scenario: CPU#%d finished holding lock %s\n",
+			       cr->cpu, sc->locks.v[l].name);
+		run_unlock(cr, l);
+	}
+	if (cr->rcu_depth) {
+		sim_report_bug("BUG: scenario: CPU#%d finished inside an RCU read-side "
+			       "critical section\n", cr->cpu);
+		while (cr->rcu_depth) {
+			cr->rcu_depth--;
+			rcu_read_unlock();
+		}
+	}
+}
+
+static void boot_cpu_main(void *arg)
+{
+	struct cpu_run *cr = arg;
+	struct scenario_run *run = cr->run;
+	const struct scenario *sc = run->sc;
+
+	run_block(cr, &sc->early, true);
+	sim_event_add(&run->smp_go, 1);			/* smp_init() */
+	run_block(cr, &sc->cpu[0], false);
+	sim_event_wait(&run->secondaries_done, run->nr_secondaries);
+	/* bookkeeping, not kernel code: no scheduling decisions inside */
+	sim_points_off();
+	oracle_count_unstamped(&run->unstamped);
+	sim_points_on();
+	run_block(cr, &sc->late, false);
+	cpu_finish(cr);
+}
+
+static void secondary_cpu_main(void *arg)
+{
+	struct cpu_run *cr = arg;
+	struct scenario_run *run = cr->run;
+
+	sim_event_wait(&run->smp_go, 1);
+	run_block(cr, &run->sc->cpu[cr->cpu], false);
+	cpu_finish(cr);
+	sim_event_add(&run->secondaries_done, 1);
+}
+
+static void run_free(struct scenario_run *run)
+{
+	const struct scenario *sc;
+
+	if (!run)
+		return;
+	sc = run->sc;
+	if (run->groups)
+		for (unsigned int g = 0; g < sc->groups.n; g++)
+			free(run->groups[g].v);
+	if (run->events)
+		for (unsigned int e = 0; e < sc->events.n; e++)
+			sim_event_destroy(&run->events[e]);
+	if (run->locks)
+		for (unsigned int l = 0; l < sc->locks.n; l++)
+			pthread_mutex_destroy(&run->locks[l].mutex);
+	sim_event_destroy(&run->smp_go);
+	sim_event_destroy(&run->secondaries_done);
+	pthread_mutex_destroy(&run->groups_lock);
+	free(run->groups);
+	free(run->events);
+	free(run->locks);
+	free(run->holds);
+	free(run->tags);
+	free(run);
+}
+
+/* Host state of one run; every allocation happens here, before any CPU. */
+static struct scenario_run *run_new(const struct scenario *sc)
+{
+	struct scenario_run *run = calloc(1, sizeof(*run));
+	unsigned int nr_locks = sc->locks.n;
+
+	if (!run)
+		return NULL;
+	run->sc = sc;
+	pthread_mutex_init(&run->groups_lock, NULL);
+	sim_event_init(&run->smp_go, "smp_go");
+	sim_event_init(&run->secondaries_done, "cpu blocks done");
+	run->tags = calloc(sc->nr_allocs ? sc->nr_allocs : 1, sizeof(*run->tags));
+	run->groups = calloc(sc->groups.n ? sc->groups.n : 1, sizeof(*run->groups));
+	run->events = calloc(sc->events.n ? sc->events.n : 1, sizeof(*run->events));
+	run->locks = calloc(nr_locks ? nr_locks : 1, sizeof(*run->locks));
+	run->holds = calloc((size_t)sc->nr_cpus * (nr_locks ? nr_locks : 1),
+			    sizeof(*run->holds));
+	if (!run->tags || !run->groups || !run->events || !run->locks || !run->holds) {
+		/* run_free() needs initialised events and locks only where allocated */
+		free(run->events);
+		run->events = NULL;
+		free(run->locks);
+		run->locks = NULL;
+		run_free(run);
+		return NULL;
+	}
+	for (unsigned int e = 0; e < sc->events.n; e++)
+		sim_event_init(&run->events[e], sc->events.v[e].name);
+	for (unsigned int l = 0; l < nr_locks; l++) {
+		spin_lock_init(&run->locks[l]);
+		run->locks[l].name = sc->locks.v[l].name;
+	}
+	for (unsigned int g = 0; g < sc->groups.n; g++) {
+		struct group_state *gs = &run->groups[g];
+
+		gs->cap = (size_t)sc->groups.v[g].uses;
+		gs->v = calloc(gs->cap, sizeof(*gs->v));
+		if (!gs->v) {
+			run_free(run);
+			return NULL;
+		}
+	}
+	for (unsigned int cpu = 0; cpu < sc->nr_cpus; cpu++) {
+		run->cpus[cpu].run = run;
+		run->cpus[cpu].cpu = (int)cpu;
+		run->cpus[cpu].holds = run->holds + (size_t)cpu * nr_locks;
+		if (cpu && sc->cpu[cpu].present)
+			run->nr_secondaries++;
+	}
+	return run;
+}
+
+/* One dynamic tag per alloc line: "<scenario>.scn:<line> func:<NAME>". */
+static int create_tags(struct scenario_run *run, char *err, size_t errlen)
+{
+	const struct scenario *sc = run->sc;
+
+	for (int b = -2; b < SCENARIO_MAX_CPUS; b++) {
+		const struct block *blk = b == -2 ? &sc->early : b == -1 ? &sc->late : &sc->cpu[b];
+
+		for (size_t i = 0; i < blk->n; i++) {
+			const struct stmt *st = &blk->v[i];
+			struct alloc_tag *tag;
+
+			if (st->kind != ST_ALLOC)
+				continue;
+			tag = codetag_new_dynamic(sc->tag_filename, st->line,
+						  sc->groups.v[st->ref].name, NULL);
+			if (!tag || alloc_tag_counters_attach(tag)) {
+				snprintf(err, errlen, "out of host memory for allocation tags");
+				return -ENOMEM;
+			}
+			run->tags[st->tag_index] = tag;
+		}
+	}
+	return 0;
+}
+
+static int start_cpus(struct scenario_run *run, char *err, size_t errlen)
+{
+	const struct scenario *sc = run->sc;
+
+	for (unsigned int cpu = 0; cpu < sc->nr_cpus; cpu++) {
+		const char *comm = sc->cpu[cpu].present ? sc->cpu[cpu].comm : "swapper/0";
+		int ret;
+
+		if (cpu && !sc->cpu[cpu].present)
+			continue;
+		ret = sim_cpu_start((int)cpu, comm, cpu ? 1000 + (int)cpu : 0,
+				    cpu ? secondary_cpu_main : boot_cpu_main,
+				    &run->cpus[cpu]);
+		if (ret) {
+			snprintf(err, errlen, "cannot start thread for CPU %u: %s",
+				 cpu, strerror(ret));
+			return -ret;
+		}
+	}
+	return 0;
+}
+
+/* Let the CPUs that did start run to their end without doing anything. */
+static void abort_run(struct scenario_run *run)
+{
+	__atomic_store_n(&run->aborted, 1, __ATOMIC_RELEASE);
+	sim_event_add(&run->smp_go, 1);
+	sim_event_add(&run->secondaries_done, run->nr_secondaries);
+	for (unsigned int e = 0; e < run->sc->events.n; e++)
+		sim_event_add(&run->events[e], SCENARIO_MAX_WAIT);
+}
+
+int scenario_run(const struct scenario *sc, const struct machine_config *cfg,
+		 struct scenario_result *res, char *err, size_t errlen)
+{
+	struct machine_config mc = *cfg;
+	struct scenario_run *run;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	scenario_machine_config(sc, &mc);
+	run = run_new(sc);
+	if (!run) {
+		snprintf(err, errlen, "out of host memory for scenario %s", sc->name);
+		return -ENOMEM;
+	}
+	ret = machine_setup(&mc, err, errlen);
+	if (ret) {
+		run_free(run);
+		return ret;
+	}
+	ret = create_tags(run, err, errlen);
+	if (!ret) {
+		ret = start_cpus(run, err, errlen);
+		if (ret)
+			abort_run(run);
+		sim_cpu_join_all();
+	}
+	if (ret) {
+		machine_teardown();
+		run_free(run);
+		return ret;
+	}
+
+	for (unsigned int cpu = 0; cpu < sc->nr_cpus; cpu++) {
+		res->allocs += run->cpus[cpu].allocs;
+		res->frees += run->cpus[cpu].frees;
+		res->alloc_failures += run->cpus[cpu].failures;
+	}
+	early_pfn_stats_read(&res->early);
+	oracle_evaluate(&res->oracles, &run->unstamped);
+	run_free(run);
+	/* The report reads tags and counters: teardown is scenario_result_free's. */
+	return 0;
+}
+
+void scenario_result_free(struct scenario_result *res)
+{
+	oracle_results_free(&res->oracles);
+	machine_teardown();
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sim/scenario.h - small per-CPU programs that DFS can exhaust.
+ *
+ * A scenario is a text file (or a built-in string in the same format):
+ *
+ *   # comment                        (blank lines and '#' comments anywhere)
+ *   scenario d7-clear-vs-alloc       name: [a-z0-9-]+
+ *   description One line for `bootsim scenarios`.
+ *   mem 512M                         simulated memory (default 512M)
+ *   publish progressive|flat         page_ext availability (default progressive)
+ *   early:                           CPU 0 alone, before the others start
+ *     alloc p order=0 gfp=GFP_KERNEL
+ *     free p
+ *   cpu 0 swapper/0:                 one block per CPU: "cpu N [COMM]:"
+ *     page_ext_init
+ *   cpu 1 kworker/1:1:
+ *     alloc q pfn=@p                 the exact block p had (mem_claim_block)
+ *   late:                            CPU 0, after every CPU block finished
+ *     free q
+ *
+ * Statements (one per line; NAME binds the pages of one alloc statement):
+ *
+ *   | statement                         | does                                  |
+ *   |-----------------------------------|---------------------------------------|
+ *   | alloc NAME [order=N] [gfp=G]      | alloc_pages(G, N) under the line's    |
+ *   |       [count=C] [pfn=P|@NAME]     | own tag, C times; pfn= claims exactly |
+ *   | free NAME | free early | free all | __free_pages of NAME's blocks / of    |
+ *   |                                   | every early block / every live block  |
+ *   | page_ext_init                     | the whole walk, then init callbacks   |
+ *   | page_ext_prepare                  | need callbacks, sizes (no tables)     |
+ *   | page_ext_section N|all            | publish section N's table (or all)    |
+ *   | page_ext_finish                   | flat switch, log line, init callbacks |
+ *   | clear                             | clear_early_alloc_pfn_tag_refs()      |
+ *   | lock L / unlock L                 | a scenario spinlock named L           |
+ *   | rcu_read_lock / rcu_read_unlock   |                                       |
+ *   | synchronize_rcu                   |                                       |
+ *   | signal E / wait E [N]             | scenario event E (+1 / until >= N,    |
+ *   |                                   | default 1)                            |
+ *
+ * gfp takes the symbolic form of alloc/gfp.h (GFP_KERNEL|__GFP_ZERO) or hex;
+ * default GFP_KERNEL.  Tags: each alloc line gets a dynamic codetag
+ * "<scenario>.scn:<line> func:<NAME>", so leaks name the line.
+ *
+ * Execution: CPU 0 runs `early:`, then its own block; the other CPUs start
+ * when `early:` is done; when every CPU block has finished CPU 0 counts live
+ * pages left with a NULL slot (the unstamped oracle's snapshot, no scheduling
+ * points), then runs `late:`.  Under the controlled backend, `early:` and
+ * `late:` have no choices: only CPU 0 is enabled.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stdio.h>
+#include "machine.h"
+#include "oracles.h"
+
+struct scenario;
+
+/*
+ * Parse @text (from @path, used in messages).  Returns NULL with
+ * "path:line: what was found; expected what" in @err.
+ */
+struct scenario *scenario_parse(const char *text, const char *path,
+				char *err, size_t errlen);
+/* Read and parse a file; "-" is stdin.  Same errors, plus I/O ones. */
+struct scenario *scenario_load(const char *path, char *err, size_t errlen);
+void scenario_free(struct scenario *sc);
+
+const char *scenario_name(const struct scenario *sc);
+const char *scenario_description(const struct scenario *sc);
+/* Number of simulated CPUs (highest "cpu N" + 1). */
+unsigned int scenario_cpus(const struct scenario *sc);
+/* The machine the scenario asks for (cpus, mem, publish) on top of @base. */
+void scenario_machine_config(const struct scenario *sc, struct machine_config *cfg);
+
+/* The built-in catalogue, in `bootsim scenarios` order. */
+struct scenario_builtin {
+	const char *name;
+	const char *text;	/* the scenario in the file format */
+};
+extern const struct scenario_builtin scenario_builtins[];
+extern const unsigned int scenario_nr_builtins;
+const struct scenario_builtin *scenario_builtin_lookup(const char *name);
+/* A built-in name, or else a file path. */
+struct scenario *scenario_open(const char *name_or_path, char *err, size_t errlen);
+
+struct scenario_result {
+	struct oracle_results oracles;
+	struct early_pfn_stats early;
+	long allocs, frees, alloc_failures;
+};
+
+/*
+ * Run @sc once on a fresh machine built from @cfg (see
+ * scenario_machine_config), one thread per CPU under whatever backend is set
+ * (sim_ctl_begin() first for the controlled one).  Returns 0 with @res
+ * filled, or a negative errno with @err.  The machine stays up for the
+ * report: call scenario_result_free() when done.
+ */
+int scenario_run(const struct scenario *sc, const struct machine_config *cfg,
+		 struct scenario_result *res, char *err, size_t errlen);
+void scenario_result_free(struct scenario_result *res);
+
+#endif /* SIM_SCENARIO_H */
