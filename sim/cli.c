@@ -109,7 +109,7 @@ static void usage(FILE *f)
 	      "  --variant ID           as for boot (default L6)\n"
 	      "  --strategy S           random | pct | dfs (default pct)\n"
 	      "  --seed S               strategy seed (default 1)\n"
-	      "  --runs R               at most R executions (default 10000)\n"
+	      "  --runs R               at most R executions (default 10000; dfs: until exhausted)\n"
 	      "  --depth D              PCT bug depth: D-1 priority change points (default 2)\n"
 	      "  --preemptions K        DFS preemption bound (default 2)\n"
 	      "  --shard I/N            run only shard I of N (seed range or DFS subtrees)\n"
@@ -193,6 +193,7 @@ struct cli_explore {
 	const char *scenario;
 	bool boot;
 	bool seed_given;
+	bool runs_given;
 };
 
 static int parse_explore_option(int c, const char *name, struct cli_explore *ce, FILE *err);
@@ -481,7 +482,7 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 {
 	struct explore_options *o = &ce->opt;
 	unsigned long long v, n;
-	char *slash;
+	const char *slash;
 
 	switch (c) {
 	case OPT_SCENARIO:
@@ -498,6 +499,7 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 		if (parse_uint(optarg, ~0UL, &v) || v < 1)
 			return bad_value(err, name, optarg, "a number of executions >= 1");
 		o->strategy.runs = v;
+		ce->runs_given = true;
 		break;
 	case OPT_DEPTH:
 		if (parse_uint(optarg, 64, &v) || v < 1)
@@ -509,20 +511,23 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 			return bad_value(err, name, optarg, "a preemption bound from 0 to 64");
 		o->strategy.preemptions = (unsigned int)v;
 		break;
-	case OPT_SHARD:
+	case OPT_SHARD: {
+		char index[32];
+		size_t len;
+
 		slash = strchr(optarg, '/');
-		if (!slash)
+		len = slash ? (size_t)(slash - optarg) : 0;
+		if (!slash || len >= sizeof(index))
 			return bad_value(err, name, optarg, "I/N with 0 <= I < N, such as 0/4");
-		*slash = '\0';
-		if (parse_uint(optarg, 1000000, &v) || parse_uint(slash + 1, 1000000, &n) ||
-		    n < 1 || v >= n) {
-			*slash = '/';
+		memcpy(index, optarg, len);
+		index[len] = '\0';
+		if (parse_uint(index, 1000000, &v) || parse_uint(slash + 1, 1000000, &n) ||
+		    n < 1 || v >= n)
 			return bad_value(err, name, optarg, "I/N with 0 <= I < N, such as 0/4");
-		}
-		*slash = '/';
 		o->strategy.shard_index = (unsigned int)v;
 		o->strategy.shard_count = (unsigned int)n;
 		break;
+	}
 	case OPT_SCHEDULE:
 		o->schedule = optarg;
 		break;
@@ -656,6 +661,9 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	ce.opt.scenario = sc;
 	ce.opt.replay_cmd = replay;
 	ce.opt.strategy.nr_cpus = sc ? scenario_cpus(sc) : cb.opt.machine.cpus;
+	/* DFS runs until its tree is exhausted unless told otherwise */
+	if (ce.opt.strategy.kind == STRATEGY_DFS && !ce.runs_given)
+		ce.opt.strategy.runs = 0;
 	if (!ce.opt.schedule && ce.opt.strategy.kind == STRATEGY_DFS &&
 	    ce.opt.strategy.nr_cpus > 64) {
 		fprintf(err, "bootsim: explore: --strategy dfs handles at most 64 CPUs, got %u\n",

@@ -1075,6 +1075,8 @@ int explore_run(const struct explore_options *o)
 			if (exhausted)
 				fprintf(o->out, "the schedule space is exhausted: no finding is possible "
 					"within %u preemptions\n", o->strategy.preemptions);
+			else if (o->strategy.kind == STRATEGY_DFS)
+				fprintf(o->out, "the DFS tree is not exhausted: stopped by --runs\n");
 		}
 		status = 0;
 		goto out;

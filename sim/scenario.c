@@ -61,6 +61,7 @@ enum stmt_kind {
 	ST_RCU_READ_LOCK,
 	ST_RCU_READ_UNLOCK,
 	ST_SYNCHRONIZE_RCU,
+	ST_OOPS,
 	ST_SIGNAL,
 	ST_WAIT,
 };
@@ -454,6 +455,7 @@ static const struct {
 	{ "rcu_read_lock", ST_RCU_READ_LOCK },
 	{ "rcu_read_unlock", ST_RCU_READ_UNLOCK },
 	{ "synchronize_rcu", ST_SYNCHRONIZE_RCU },
+	{ "oops", ST_OOPS },
 };
 
 static int parse_statement(struct parser *p)
@@ -1241,6 +1243,15 @@ static void run_statement(struct cpu_run *cr, const struct stmt *st, bool early)
 		}
 		synchronize_rcu();
 		break;
+	case ST_OOPS: {
+		/* a kernel NULL dereference, to exercise bootsim's oops isolation */
+		volatile unsigned long *null = NULL;
+
+		SIM_POINT("oops", NULL);
+		sim_note("oops: NULL dereference");
+		*null = 0;
+		break;
+	}
 	case ST_SIGNAL:
 		sim_note("signal %s", sc->events.v[st->ref].name);
 		sim_event_add(&run->events[st->ref], 1);

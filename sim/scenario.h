@@ -37,6 +37,8 @@
  *   | synchronize_rcu                   |                                       |
  *   | signal E / wait E [N]             | scenario event E (+1 / until >= N,    |
  *   |                                   | default 1)                            |
+ *   | oops                              | NULL dereference on this CPU (tests   |
+ *   |                                   | the explorer's crash isolation)       |
  *
  * gfp takes the symbolic form of alloc/gfp.h (GFP_KERNEL|__GFP_ZERO) or hex;
  * default GFP_KERNEL.  Tags: each alloc line gets a dynamic codetag

@@ -91,7 +91,7 @@ static bool milestone(const char *text)
 {
 	static const char *const words[] = {
 		"page_ext published", "CLEAR:", "cmpxchg", "pool empty", "pool full",
-		"pool page", "retired", "signal ",
+		"pool page", "retired", "oops", "signal ",
 		"wait ", "lock ", "unlock ",
 	};
 
