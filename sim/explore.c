@@ -506,7 +506,8 @@ static int execute(struct explorer *x, const struct exec_plan *plan, bool traced
 	h->plan.prefix = NULL;
 	if (plan->prefix_len > x->cap)
 		h->plan.prefix_len = x->cap;
-	memcpy(x->prefix, plan->prefix, h->plan.prefix_len * sizeof(uint16_t));
+	if (h->plan.prefix_len)
+		memcpy(x->prefix, plan->prefix, h->plan.prefix_len * sizeof(uint16_t));
 	h->traced = traced;
 	h->running = -1;
 	memset(x->ring_pos, 0, x->nr_cpus * sizeof(unsigned int));

@@ -1244,12 +1244,17 @@ static void run_statement(struct cpu_run *cr, const struct stmt *st, bool early)
 		synchronize_rcu();
 		break;
 	case ST_OOPS: {
-		/* a kernel NULL dereference, to exercise bootsim's oops isolation */
-		volatile unsigned long *null = NULL;
+		/*
+		 * A NULL dereference at a member offset, as kernel oopses usually
+		 * are (address 0x8); not a C-level NULL store, so UBSan lets the
+		 * fault happen and bootsim's oops isolation is what gets tested.
+		 */
+		static volatile uintptr_t oops_address = 0x8;
+		volatile unsigned long *bad = (volatile unsigned long *)oops_address;
 
 		SIM_POINT("oops", NULL);
-		sim_note("oops: NULL dereference");
-		*null = 0;
+		sim_note("oops: NULL pointer dereference, address 0x8");
+		*bad = 0;
 		break;
 	}
 	case ST_SIGNAL:
