@@ -677,19 +677,28 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	return ret;
 }
 
-static int cmd_scenarios(int argc, char **argv, FILE *out, FILE *err)
+/* Listing commands take only --verbose; returns 0 or EXIT_USAGE. */
+static int parse_verbose_only(int argc, char **argv, FILE *err, bool *verbose)
 {
-	bool verbose = false;
-
+	*verbose = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			verbose = true;
+			*verbose = true;
 		} else {
-			fprintf(err, "bootsim: scenarios: unknown argument '%s' (expected --verbose)\n",
-				argv[i]);
+			fprintf(err, "bootsim: %s: unknown argument '%s' (expected --verbose)\n",
+				argv[0], argv[i]);
 			return EXIT_USAGE;
 		}
 	}
+	return 0;
+}
+
+static int cmd_scenarios(int argc, char **argv, FILE *out, FILE *err)
+{
+	bool verbose;
+
+	if (parse_verbose_only(argc, argv, err, &verbose))
+		return EXIT_USAGE;
 	for (unsigned int i = 0; i < scenario_nr_builtins; i++) {
 		const struct scenario_builtin *b = &scenario_builtins[i];
 		struct scenario *sc;
@@ -711,17 +720,10 @@ static int cmd_scenarios(int argc, char **argv, FILE *out, FILE *err)
 
 static int cmd_variants(int argc, char **argv, FILE *out, FILE *err)
 {
-	bool verbose = false;
+	bool verbose;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			verbose = true;
-		} else {
-			fprintf(err, "bootsim: variants: unknown argument '%s' (expected --verbose)\n",
-				argv[i]);
-			return EXIT_USAGE;
-		}
-	}
+	if (parse_verbose_only(argc, argv, err, &verbose))
+		return EXIT_USAGE;
 	for (int i = 0; early_pfn_variants[i]; i++) {
 		const struct early_pfn_variant *v = early_pfn_variants[i];
 
