@@ -3,9 +3,11 @@
  * sim/core/spinlock.h - kernel spinlocks.
  *
  * Free backend: a pthread mutex (ThreadSanitizer-visible; with thousands of
- * simulated CPUs on two host cores, sleeping beats spinning).  The owner CPU
- * is remembered so that a CPU re-taking a lock it holds (the NMI case of D3)
- * is reported as a lockup instead of hanging the host thread.
+ * simulated CPUs on two host cores, sleeping beats spinning).  Controlled
+ * backend: the scheduler owns the lock (controlled.h), so a CPU re-taking a
+ * lock it holds (the NMI case of D3) is reported as a deadlock; under the
+ * free backend that would hang, which is why D3 is explored controlled.
+ * The owner CPU is remembered for both.
  *
  *   | API                          | contract                                |
  *   |------------------------------|-----------------------------------------|
