@@ -192,7 +192,6 @@ struct cli_explore {
 	struct explore_options opt;
 	const char *scenario;
 	bool boot;
-	bool seed_given;
 	bool runs_given;
 };
 
@@ -261,10 +260,8 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			if (parse_uint(optarg, ~0ULL, &v))
 				return bad_value(err, "--seed", optarg, "an unsigned 64-bit number");
 			opt->seed = v;
-			if (cb->explore) {
+			if (cb->explore)
 				cb->explore->opt.strategy.seed = v;
-				cb->explore->seed_given = true;
-			}
 			break;
 		case OPT_JITTER:
 			if (parse_uint(optarg, 100000000ULL, &v))

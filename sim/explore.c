@@ -483,7 +483,6 @@ static bool await_worker(struct explorer *x)
 		return read(x->resp_fd, &c, 1) == 1;
 	}
 	/* A hang with no scheduling point: ask for the CPUs' positions, then kill. */
-	x->head->status = EXEC_TIMEOUT;
 	kill(x->pid, SIGQUIT);
 	for (int i = 0; i < 100 && waitpid(x->pid, NULL, WNOHANG) == 0; i++)
 		usleep(10000);
@@ -556,12 +555,18 @@ static void outcome_key(const struct shm_head *h, char *key, size_t size)
 	}
 }
 
+/* Decisions of the last execution that recs[] holds. */
+static size_t recorded_decisions(const struct explorer *x)
+{
+	return x->head->nr_decisions < x->cap ? x->head->nr_decisions : x->cap;
+}
+
 static int executed_schedule(const struct explorer *x, struct schedule *s)
 {
-	size_t n = x->head->nr_decisions;
+	size_t n = recorded_decisions(x);
 
 	schedule_reset(s);
-	for (size_t i = 0; i < n && i < x->cap; i++)
+	for (size_t i = 0; i < n; i++)
 		if (schedule_push(s, x->recs[i].chosen))
 			return -ENOMEM;
 	return 0;
@@ -661,7 +666,7 @@ static int collect_events(const struct explorer *x, struct traced_run *t)
 	}
 	t->nr_events = n;
 	t->tl = (struct timeline_input){
-		.nr_steps = h->nr_decisions < x->cap ? h->nr_decisions : x->cap,
+		.nr_steps = recorded_decisions(x),
 		.recs = x->recs,
 		.pts = x->pts,
 		.events = t->events,
@@ -966,7 +971,7 @@ int explore_run(const struct explore_options *o)
 {
 	struct explorer x;
 	struct strategy *s = NULL;
-	struct schedule found = { 0 };
+	struct schedule found = { 0 }, ran = { 0 };
 	struct hash_set seen = { 0 };
 	struct progress prog = { .t0 = now_s(), .on = o->progress };
 	unsigned long runs = 0, counted = 0, findings = 0, first_index = 0, shrink_runs = 0;
@@ -1002,8 +1007,7 @@ int explore_run(const struct explore_options *o)
 		struct exec_plan probe = { .kind = PLAN_PREFIX };
 
 		if ((ret = execute(&x, &probe, false)) == 0 && x.head->status != EXEC_ERROR)
-			scfg.pct_k = strategy_count_choices(x.recs, x.head->nr_decisions < x.cap ?
-							    x.head->nr_decisions : x.cap);
+			scfg.pct_k = strategy_count_choices(x.recs, recorded_decisions(&x));
 	}
 	s = strategy_new(&scfg);
 	if (!s) {
@@ -1027,21 +1031,20 @@ int explore_run(const struct explore_options *o)
 			goto out;
 		}
 		runs++;
-		strategy_feedback(s, x.recs, x.head->nr_decisions < x.cap ?
-				  x.head->nr_decisions : x.cap);
+		strategy_feedback(s, x.recs, recorded_decisions(&x));
 		if (plan.counted) {
-			uint64_t hsh = 1469598103934665603ULL;
-
 			counted++;
-			for (size_t i = 0; i < x.head->nr_decisions && i < x.cap; i++)
-				hsh = (hsh ^ x.recs[i].chosen) * 1099511628211ULL;
-			hash_set_add(&seen, hsh);
+			if (executed_schedule(&x, &ran)) {
+				status = 3;
+				goto out;
+			}
+			hash_set_add(&seen, schedule_hash(&ran));
 			if (is_finding(x.head->status)) {
 				findings++;
 				if (findings == 1) {
 					first_index = plan.index;
 					outcome_key(x.head, key, sizeof(key));
-					if (executed_schedule(&x, &found)) {
+					if (schedule_copy(&found, &ran)) {
 						status = 3;
 						goto out;
 					}
@@ -1110,6 +1113,7 @@ int explore_run(const struct explore_options *o)
 out:
 	strategy_free(s);
 	schedule_free(&found);
+	schedule_free(&ran);
 	free(seen.v);
 	explorer_destroy(&x);
 	return status;

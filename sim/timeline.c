@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc_tag/alloc_tag.h"
+#include "sim/core/compiler.h"
 #include "report.h"
 #include "timeline.h"
 
@@ -194,13 +194,6 @@ static void segment_end_row(struct rows *r, const struct timeline_input *in,
 		file ? file + 1 : pt->file, pt->line);
 }
 
-static void flush_hidden(struct rows *r, unsigned long step, int cpu, size_t *hidden)
-{
-	if (*hidden)
-		add_row(r, step, cpu, ".. %zu step%s", *hidden, *hidden == 1 ? "" : "s");
-	*hidden = 0;
-}
-
 static void build_rows(const struct timeline_input *in, struct rows *r)
 {
 	struct pfn_map map = { 0 };
@@ -214,7 +207,7 @@ static void build_rows(const struct timeline_input *in, struct rows *r)
 	}
 	while (s0 < in->nr_steps) {
 		int cpu = in->recs[s0].chosen;
-		size_t s1 = s0 + 1, hidden, shown_here = 0;
+		size_t s1 = s0 + 1, shown_here = 0;
 
 		while (s1 < in->nr_steps && in->recs[s1].chosen == cpu)
 			s1++;
@@ -228,8 +221,8 @@ static void build_rows(const struct timeline_input *in, struct rows *r)
 			shown_here++;
 		}
 		/* a segment with nothing to show still gets its row */
-		hidden = shown_here ? 0 : s1 - s0;
-		flush_hidden(r, s0 + 1, cpu, &hidden);
+		if (!shown_here)
+			add_row(r, s0 + 1, cpu, ".. %zu step%s", s1 - s0, s1 - s0 == 1 ? "" : "s");
 		if (s1 < in->nr_steps)
 			segment_end_row(r, in, s1, cpu);
 		s0 = s1;

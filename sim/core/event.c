@@ -34,10 +34,9 @@ long sim_event_add(struct sim_event *e, long v)
 void sim_event_wait(struct sim_event *e, long at_least)
 {
 	if (sim_ctl_active()) {
-		static const struct sim_point pt = {
-			__FILE__, __LINE__, "sim_event_wait", "event wait" };
+		SIM_CTL_POINT("event wait");
 
-		sim_ctl_event_wait(e, at_least, &pt);
+		sim_ctl_event_wait(e, at_least, &__pt);
 		return;
 	}
 	pthread_mutex_lock(&e->lock);
