@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/core/trace.h"
 #include "alloc_tag.h"
+#include "pgalloc_tag.h"
 #include "early_pfn.h"
 
 const struct early_pfn_variant *const early_pfn_variants[] = {
@@ -62,4 +64,67 @@ void early_pfn_stats_read(struct early_pfn_stats *out)
 
 	for (size_t i = 0; i < sizeof(*out) / sizeof(long); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/*
+ * bootsim: did an owner store a tag into the slot after CLEAR read it?  Read
+ * without a scheduling point, so counting D7 does not change the schedule.
+ */
+static bool slot_changed_under_clear(union pgtag_ref_handle handle)
+{
+	return __atomic_load_n(&handle.ref->ct, __ATOMIC_RELAXED) != NULL;
+}
+
+/*
+ * Stamp one recorded PFN, the step every variant's CLEAR shares (§3 common
+ * skeleton).  A PFN that is invalid or whose section still has no page_ext
+ * is ignored: frees of that page find no slot either.
+ */
+void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
+{
+	union pgtag_ref_handle handle;
+	union codetag_ref ref, empty;
+
+	if (!pfn_valid(pfn) || !get_page_tag_ref(pfn_to_page(pfn), &ref, &handle)) {
+		early_pfn_stat_inc(clear_no_slot);
+		return;
+	}
+	sim_note("CLEAR reads pfn %#lx slot: %s", pfn, codetag_ref_name(&ref));
+	set_codetag_empty(&empty);
+	switch (how) {
+	case STAMP_ALWAYS:
+		/* A1 (§3.1 step 2): no check, a live page's tag is lost (D4) */
+		if (ref.ct && !is_codetag_empty(&ref))
+			early_pfn_stat_inc(clear_overwrote);
+		update_page_tag_ref(handle, &empty);
+		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
+		early_pfn_stat_inc(clear_stamped);
+		break;
+	case STAMP_IF_NULL:
+		if (ref.ct) {
+			early_pfn_stat_inc(clear_kept);
+			break;
+		}
+		/*
+		 * The accepted D7 window: an owner may store a real tag
+		 * between the read above and the store below.
+		 */
+		if (slot_changed_under_clear(handle))
+			early_pfn_stat_inc(clear_overwrote);
+		update_page_tag_ref(handle, &empty);
+		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
+		early_pfn_stat_inc(clear_stamped);
+		break;
+	case STAMP_CMPXCHG:
+		/* proposed: the store happens only if the slot is still NULL */
+		if (!ref.ct && try_update_page_tag_ref(handle, &ref, &empty)) {
+			sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
+			early_pfn_stat_inc(clear_stamped);
+		} else {
+			sim_note("CLEAR keeps pfn %#lx slot: %s", pfn, codetag_ref_name(&ref));
+			early_pfn_stat_inc(clear_kept);
+		}
+		break;
+	}
+	put_page_tag_ref(handle);
 }

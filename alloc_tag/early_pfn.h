@@ -46,6 +46,7 @@ struct early_pfn_stats {
 	long count_cmpxchg_failed;
 	long clear_stamped;		/* slot NULL → EMPTY */
 	long clear_kept;		/* slot non-NULL, left alone */
+	long clear_overwrote;		/* EMPTY stored over a real tag (D4, D7) */
 	long clear_no_slot;		/* PFN invalid or still without page_ext */
 	long clear_runs;
 	long max_pool_pages_live;
@@ -71,6 +72,14 @@ extern const struct early_pfn_variant *const early_pfn_variants[];
 const struct early_pfn_variant *early_pfn_lookup(const char *id);
 void early_pfn_select(const struct early_pfn_variant *variant);
 const struct early_pfn_variant *early_pfn_selected(void);
+
+/* How CLEAR stamps one recorded PFN (§3 common skeleton). */
+enum early_pfn_stamp {
+	STAMP_ALWAYS,		/* A1: EMPTY over whatever the slot holds (D4) */
+	STAMP_IF_NULL,		/* A2–L7: read, test NULL, store EMPTY (D7 window) */
+	STAMP_CMPXCHG,		/* proposed: compare-and-swap NULL → EMPTY */
+};
+void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how);
 
 void alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags);
 void clear_early_alloc_pfn_tag_refs(void);

@@ -159,32 +159,6 @@ static void pool_alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp,
 	rcu_read_unlock();
 }
 
-/* Stamp one recorded PFN (§3 common skeleton, A2 onward). */
-static void clear_early_pfn(unsigned long pfn)
-{
-	union pgtag_ref_handle handle;
-	union codetag_ref ref;
-
-	if (!pfn_valid(pfn) || !get_page_tag_ref(pfn_to_page(pfn), &ref, &handle)) {
-		early_pfn_stat_inc(clear_no_slot);
-		return;
-	}
-	/*
-	 * The accepted D7 window: an owner may store a real tag between the
-	 * read above and the store below, which then overwrites it.
-	 */
-	sim_note("CLEAR reads pfn %#lx slot: %s", pfn, codetag_ref_name(&ref));
-	if (!ref.ct) {
-		set_codetag_empty(&ref);
-		update_page_tag_ref(handle, &ref);
-		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
-		early_pfn_stat_inc(clear_stamped);
-	} else {
-		early_pfn_stat_inc(clear_kept);
-	}
-	put_page_tag_ref(handle);
-}
-
 /* CLEAR (§3.7, with L6's single read of each pool's count, §3.10). */
 static void __init pool_clear_early_alloc_pfn_tag_refs(void)
 {
@@ -205,7 +179,7 @@ static void __init pool_clear_early_alloc_pfn_tag_refs(void)
 		struct page *page;
 
 		for (int i = 0; i < count; i++)
-			clear_early_pfn(READ_ONCE(pool->pfns[i]));
+			early_pfn_clear_one(READ_ONCE(pool->pfns[i]), STAMP_IF_NULL);
 
 		next = pool->next;
 		page = virt_to_page(pool);

@@ -43,6 +43,19 @@ void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
 	WRITE_ONCE(handle.ref->ct, ref->ct);
 }
 
+/*
+ * bootsim's own (no kernel counterpart): store @new only if the slot still
+ * holds @old; on failure @old gets what the slot holds.  What a
+ * compare-and-swap NULL → EMPTY in CLEAR would use to close D7.
+ */
+bool try_update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *old,
+			     union codetag_ref *new)
+{
+	SIM_POINT("cmpxchg slot", handle.ref);
+	return __atomic_compare_exchange_n(&handle.ref->ct, &old->ct, new->ct, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
 void put_page_tag_ref(union pgtag_ref_handle handle)
 {
 	page_ext_put(page_ext_from_codetag_ref(handle.ref));

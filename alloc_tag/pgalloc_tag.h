@@ -13,6 +13,7 @@
  *   | API                          | context               | notes                        |
  *   |------------------------------|-----------------------|------------------------------|
  *   | get/update/put_page_tag_ref  | any CPU               | put on the CPU that got it   |
+ *   | try_update_page_tag_ref      | any CPU               | bootsim's: cmpxchg the slot  |
  *   | clear_page_tag_ref           | the page's owner      | no-op without a slot         |
  *   | pgalloc_tag_add/sub/split    | allocator hooks       | owner CPU                    |
  *   | pgalloc_tag_peek             | host thread (oracles) | no checks; its points are    |
@@ -32,6 +33,8 @@ union pgtag_ref_handle {
 bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 		      union pgtag_ref_handle *handle);
 void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref);
+bool try_update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *old,
+			     union codetag_ref *new);
 void put_page_tag_ref(union pgtag_ref_handle handle);
 void clear_page_tag_ref(struct page *page);
 
