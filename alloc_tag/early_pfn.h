@@ -60,6 +60,12 @@ struct early_pfn_variant {
 	void (*reset)(void);
 	void (*add)(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags);
 	void (*clear)(void);
+	/*
+	 * PFNs one storage unit holds: the whole array (A1–A3) or one
+	 * tracking page (L1–L7) on the current machine; NULL: no storage.
+	 * Scenarios size their fills with it ("count=capacity-2").
+	 */
+	unsigned long (*capacity)(void);
 	/* live tracking pages, for the D10 reachability oracle; may be NULL */
 	long (*reachable_pages)(void);
 };

@@ -204,6 +204,11 @@ static long pool_reachable_pages(void)
 	return n;
 }
 
+static unsigned long pool_capacity(void)
+{
+	return PFN_POOL_SIZE;
+}
+
 static void pool_reset(const struct pool_variant *v)
 {
 	variant = v;
@@ -242,5 +247,6 @@ const struct early_pfn_variant early_pfn_l6 = {
 	.reset = l6_reset,
 	.add = pool_alloc_tag_add_early_pfn,
 	.clear = pool_clear_early_alloc_pfn_tag_refs,
+	.capacity = pool_capacity,
 	.reachable_pages = pool_reachable_pages,
 };
