@@ -66,6 +66,12 @@
 #define PAGE_SECTION_MASK	(~(PAGES_PER_SECTION - 1))
 #define NUMA_NO_NODE		(-1)
 
+/* One node: the nearest node with memory is node 0. */
+static inline int numa_mem_id(void)
+{
+	return 0;
+}
+
 #define pfn_to_section_nr(pfn)	((pfn) >> PFN_SECTION_SHIFT)
 #define section_nr_to_pfn(sec)	((unsigned long)(sec) << PFN_SECTION_SHIFT)
 

@@ -11,7 +11,15 @@
 #include "early_pfn.h"
 
 const struct early_pfn_variant *const early_pfn_variants[] = {
+	&early_pfn_l1,
+	&early_pfn_l2,
+	&early_pfn_l3,
+	&early_pfn_l4pre,
+	&early_pfn_l4,
+	&early_pfn_l5,
 	&early_pfn_l6,
+	&early_pfn_l7,
+	&early_pfn_proposed,
 	NULL,
 };
 

@@ -42,6 +42,9 @@ struct early_pfn_stats {
 					    * the free warns (D12 residual) */
 	long tracking_pages_freed_clear;/* freed by CLEAR */
 	long tracking_pages_accounted_freed; /* D13: held a real tag at free */
+	long tracking_pages_freed_null;	/* freed with a NULL slot: warned (D12) */
+	long tracking_pages_movable;	/* placed in ZONE_MOVABLE or a movable
+					 * pageblock: a mobility violation (D14) */
 	long head_cmpxchg_failed;
 	long count_cmpxchg_failed;
 	long clear_stamped;		/* slot NULL → EMPTY */
@@ -70,7 +73,9 @@ struct early_pfn_variant {
 	long (*reachable_pages)(void);
 };
 
-extern const struct early_pfn_variant early_pfn_l6;
+extern const struct early_pfn_variant early_pfn_l1, early_pfn_l2, early_pfn_l3,
+	early_pfn_l4pre, early_pfn_l4, early_pfn_l5, early_pfn_l6, early_pfn_l7,
+	early_pfn_proposed;
 
 /* All variants, NULL-terminated, in §3 order. */
 extern const struct early_pfn_variant *const early_pfn_variants[];

@@ -41,6 +41,7 @@ struct task_struct {
 	int rcu_read_depth;		/* > 0: inside an RCU read-side section */
 	int lock_depth;			/* spinlocks held (atomic context) */
 	bool in_nmi;
+	bool freeing_tracking_page;	/* bootsim: early-PFN code frees its page */
 };
 
 extern __thread struct task_struct *sim_current_task;
