@@ -44,16 +44,6 @@
 #define ARENA_BYTES	(64UL << 20)
 #define SHRINK_BUDGET	300
 
-enum exec_status {
-	EXEC_RUNNING,
-	EXEC_CLEAN,
-	EXEC_FINDING,
-	EXEC_ABORTED,		/* deadlock, step budget, schedule mismatch */
-	EXEC_CRASHED,		/* signal in the modelled code */
-	EXEC_TIMEOUT,		/* wall clock: a hang without scheduling points */
-	EXEC_ERROR,		/* bootsim could not run it (setup failure) */
-};
-
 struct shm_head {
 	/* in */
 	struct exec_plan plan;
@@ -71,6 +61,7 @@ struct shm_head {
 	size_t report_off, report_len;		/* text report (traced) */
 	size_t json_off, json_len;		/* oracle JSON fields (traced) */
 	char signature[512];
+	struct exec_summary summary;	/* filled by the worker when it returns */
 	char error[512];
 	char desc[4096];
 };
@@ -232,6 +223,22 @@ static void oracle_signature(char *sig, const struct oracle_results *o)
 		snprintf(sig + n, 512 - n, "%sallocator", n ? "; " : "");
 }
 
+static void summarize(struct exec_summary *s, const struct oracle_results *o,
+		      const struct early_pfn_stats *e)
+{
+	s->warn_not_set = sim_warn_count_fmt("alloc_tag was not set");
+	s->warn_not_cleared = sim_warn_count_fmt("alloc_tag was not cleared");
+	s->bug_sleep = sim_warn_count_fmt("BUG: sleeping function called from invalid context");
+	s->pr_tracking_failed = sim_warn_count_fmt("early PFN tracking page allocation failed");
+	s->pr_pfn_max = sim_warn_count_fmt("Early page allocations before page_ext init exceeded");
+	s->leaks = o->nr_leaks;
+	for (int i = 0; i < o->nr_leaks; i++)
+		s->leaks_d13 += o->leaks[i].d13;
+	s->unstamped = o->unstamped.pages;
+	s->unreachable = o->tracking_pages_unreachable;
+	s->early = *e;
+}
+
 static void arena_put_block(struct explorer *x, const char *text, size_t len,
 			    size_t *off, size_t *outlen)
 {
@@ -333,6 +340,7 @@ static void worker_run_one(struct explorer *x)
 		return;
 	}
 	oracle_signature(h->signature, res);
+	summarize(&h->summary, res, early);
 	if (h->traced)
 		put_reports(x, res, early);
 	h->status = res->fired ? EXEC_FINDING : EXEC_CLEAN;
@@ -530,10 +538,24 @@ static int execute(struct explorer *x, const struct exec_plan *plan, bool traced
 	return 0;
 }
 
-static bool is_finding(enum exec_status s)
+static bool is_finding(const struct explorer *x)
 {
-	return s == EXEC_FINDING || s == EXEC_ABORTED || s == EXEC_CRASHED ||
-	       s == EXEC_TIMEOUT;
+	struct exec_summary *s = &x->head->summary;
+	enum exec_status st = x->head->status;
+
+	if (st != EXEC_FINDING && st != EXEC_ABORTED && st != EXEC_CRASHED &&
+	    st != EXEC_TIMEOUT)
+		return false;
+	if (!x->opt->wanted)
+		return true;
+	/* a dead worker left no summary: what the parent knows */
+	if (st != EXEC_FINDING) {
+		memset(s, 0, sizeof(*s));
+		s->why = x->head->why;
+		s->signal = x->head->signal;
+	}
+	s->status = st;
+	return x->opt->wanted(s);
 }
 
 /* Same finding: same status and what fired (aborts: same reason). */
@@ -596,7 +618,7 @@ static int shrink(struct explorer *x, struct schedule *best, const char *key,
 			(*runs)++;
 			if (ret)
 				goto out;
-			if (!is_finding(x->head->status))
+			if (!is_finding(x))
 				continue;
 			outcome_key(x->head, k2, sizeof(k2));
 			if (strcmp(k2, key) || x->head->truncated)
@@ -895,7 +917,7 @@ static int report_traced(struct explorer *x, const struct schedule *s, const cha
 		status = 2;
 		goto out;
 	}
-	status = is_finding(x->head->status) ? 1 : 0;
+	status = is_finding(x) ? 1 : 0;
 	if (o->json) {
 		fprintf(o->out, "%s", intro);
 		fprintf(o->out, "  \"result\": {\"finding\": %s, \"exit_status\": %d},\n",
@@ -967,18 +989,118 @@ static void explorer_destroy(struct explorer *x)
 		munmap(x->map, x->map_size);
 }
 
+/*
+ * The search loop and the shrink: on a finding, @found holds the witness.
+ * Returns 0 or an exit status (messages on o->err).
+ */
+static int search(struct explorer *x, struct schedule *found, struct explore_outcome *out)
+{
+	const struct explore_options *o = x->opt;
+	struct strategy *s = NULL;
+	struct schedule ran = { 0 };
+	struct hash_set seen = { 0 };
+	struct progress prog = { .t0 = now_s(), .on = o->progress };
+	unsigned long findings = 0, shrink_runs = 0;
+	char key[600] = "";
+	struct strategy_config scfg;
+	struct exec_plan plan;
+	int ret, status = 0;
+
+	memset(out, 0, sizeof(*out));
+	scfg = o->strategy;
+	scfg.nr_cpus = x->nr_cpus;
+	if (scfg.kind == STRATEGY_PCT && !scfg.pct_k) {
+		/* k from one default run, the same for every shard */
+		struct exec_plan probe = { .kind = PLAN_PREFIX };
+
+		if ((ret = execute(x, &probe, false)) == 0 && x->head->status != EXEC_ERROR)
+			scfg.pct_k = strategy_count_choices(x->recs, recorded_decisions(x));
+	}
+	s = strategy_new(&scfg);
+	if (!s) {
+		fprintf(o->err, "bootsim: explore: cannot set up strategy %s for %u CPUs%s\n",
+			strategy_name(o->strategy.kind), x->nr_cpus,
+			o->strategy.kind == STRATEGY_DFS ? " (dfs handles at most 64)" : "");
+		return 2;
+	}
+	while (strategy_next(s, &plan)) {
+		ret = execute(x, &plan, false);
+		if (ret) {
+			fprintf(o->err, "bootsim: explore: cannot start a worker: %s\n",
+				strerror(-ret));
+			status = 3;
+			goto out;
+		}
+		if (x->head->status == EXEC_ERROR) {
+			fprintf(o->err, "bootsim: explore: %s\n", x->head->error);
+			status = 3;
+			goto out;
+		}
+		strategy_feedback(s, x->recs, recorded_decisions(x));
+		if (plan.counted) {
+			out->executions++;
+			if (executed_schedule(x, &ran)) {
+				status = 3;
+				goto out;
+			}
+			hash_set_add(&seen, schedule_hash(&ran));
+			if (is_finding(x)) {
+				findings++;
+				if (findings == 1) {
+					out->first_index = plan.index;
+					outcome_key(x->head, key, sizeof(key));
+					snprintf(out->signature, sizeof(out->signature), "%s", key);
+					if (schedule_copy(found, &ran)) {
+						status = 3;
+						goto out;
+					}
+				}
+				if (!o->all)
+					break;
+			}
+		}
+		progress_update(&prog, o->err, out->executions, findings, false);
+	}
+	progress_update(&prog, o->err, out->executions, findings, true);
+	out->distinct = seen.n;
+	out->found = findings > 0;
+	out->findings = findings;
+	out->exhausted = !findings && strategy_exhausted(s);
+	if (findings && o->shrink && (ret = shrink(x, found, key, &shrink_runs)))
+		status = 3;
+	out->shrink_executions = shrink_runs;
+	if (!status && findings && !(out->schedule = schedule_format(found)))
+		status = 3;
+out:
+	strategy_free(s);
+	schedule_free(&ran);
+	free(seen.v);
+	return status;
+}
+
+int explore_search(const struct explore_options *o, struct explore_outcome *out)
+{
+	struct schedule found = { 0 };
+	struct explorer x;
+	int ret, status;
+
+	ret = explorer_init(&x, o);
+	if (ret) {
+		fprintf(o->err, "bootsim: explore: cannot map shared memory: %s\n", strerror(-ret));
+		return 3;
+	}
+	status = search(&x, &found, out);
+	schedule_free(&found);
+	explorer_destroy(&x);
+	return status;
+}
+
 int explore_run(const struct explore_options *o)
 {
 	struct explorer x;
-	struct strategy *s = NULL;
-	struct schedule found = { 0 }, ran = { 0 };
-	struct hash_set seen = { 0 };
-	struct progress prog = { .t0 = now_s(), .on = o->progress };
-	unsigned long runs = 0, counted = 0, findings = 0, first_index = 0, shrink_runs = 0;
-	char key[600] = "", what[1024];
-	char intro[2048];
-	struct strategy_config scfg;
-	struct exec_plan plan;
+	struct schedule found = { 0 };
+	struct explore_outcome res = { 0 };
+	char what[1024], intro[2048];
 	int ret, status = 0;
 
 	ret = explorer_init(&x, o);
@@ -1000,109 +1122,48 @@ int explore_run(const struct explore_options *o)
 		goto out;
 	}
 
-	scfg = o->strategy;
-	scfg.nr_cpus = x.nr_cpus;
-	if (scfg.kind == STRATEGY_PCT && !scfg.pct_k) {
-		/* k from one default run, the same for every shard */
-		struct exec_plan probe = { .kind = PLAN_PREFIX };
-
-		if ((ret = execute(&x, &probe, false)) == 0 && x.head->status != EXEC_ERROR)
-			scfg.pct_k = strategy_count_choices(x.recs, recorded_decisions(&x));
-	}
-	s = strategy_new(&scfg);
-	if (!s) {
-		fprintf(o->err, "bootsim: explore: cannot set up strategy %s for %u CPUs%s\n",
-			strategy_name(o->strategy.kind), x.nr_cpus,
-			o->strategy.kind == STRATEGY_DFS ? " (dfs handles at most 64)" : "");
-		explorer_destroy(&x);
-		return 2;
-	}
-	while (strategy_next(s, &plan)) {
-		ret = execute(&x, &plan, false);
-		if (ret) {
-			fprintf(o->err, "bootsim: explore: cannot start a worker: %s\n",
-				strerror(-ret));
-			status = 3;
-			goto out;
-		}
-		if (x.head->status == EXEC_ERROR) {
-			fprintf(o->err, "bootsim: explore: %s\n", x.head->error);
-			status = 3;
-			goto out;
-		}
-		runs++;
-		strategy_feedback(s, x.recs, recorded_decisions(&x));
-		if (plan.counted) {
-			counted++;
-			if (executed_schedule(&x, &ran)) {
-				status = 3;
-				goto out;
-			}
-			hash_set_add(&seen, schedule_hash(&ran));
-			if (is_finding(x.head->status)) {
-				findings++;
-				if (findings == 1) {
-					first_index = plan.index;
-					outcome_key(x.head, key, sizeof(key));
-					if (schedule_copy(&found, &ran)) {
-						status = 3;
-						goto out;
-					}
-				}
-				if (!o->all)
-					break;
-			}
-		}
-		progress_update(&prog, o->err, counted, findings, false);
-	}
-	progress_update(&prog, o->err, counted, findings, true);
-
-	if (!findings) {
-		bool exhausted = strategy_exhausted(s);
-
+	status = search(&x, &found, &res);
+	if (status)
+		goto out;
+	if (!res.found) {
+		intro_text(intro, sizeof(intro), o, "");
 		if (o->json) {
-			intro_text(intro, sizeof(intro), o, "");
 			fprintf(o->out, "%s  \"strategy\": \"%s\",\n  \"seed\": %llu,\n"
 				"  \"executions\": %lu,\n  \"distinct_schedules\": %zu,\n"
 				"  \"exhausted\": %s,\n  \"findings\": 0,\n"
 				"  \"result\": {\"finding\": false, \"exit_status\": 0},\n"
 				"  \"bootsim\": \"%s\"\n}\n", intro,
 				strategy_name(o->strategy.kind),
-				(unsigned long long)o->strategy.seed, counted, seen.n,
-				exhausted ? "true" : "false", BOOTSIM_VERSION);
+				(unsigned long long)o->strategy.seed, res.executions, res.distinct,
+				res.exhausted ? "true" : "false", BOOTSIM_VERSION);
 		} else {
-			intro_text(intro, sizeof(intro), o, "");
 			fprintf(o->out, "%sno oracle fired in %lu executions (%zu distinct schedules, "
-				"strategy %s, seed %llu)\n", intro, counted, seen.n,
+				"strategy %s, seed %llu)\n", intro, res.executions, res.distinct,
 				strategy_name(o->strategy.kind),
 				(unsigned long long)o->strategy.seed);
-			if (exhausted)
+			if (res.exhausted)
 				fprintf(o->out, "the schedule space is exhausted: no finding is possible "
 					"within %u preemptions\n", o->strategy.preemptions);
 			else if (o->strategy.kind == STRATEGY_DFS)
 				fprintf(o->out, "the DFS tree is not exhausted: stopped by --runs\n");
 		}
-		status = 0;
 		goto out;
 	}
 
-	if (o->shrink && (ret = shrink(&x, &found, key, &shrink_runs))) {
-		status = 3;
-		goto out;
-	}
 	if (o->json)
 		snprintf(what, sizeof(what), "  \"strategy\": \"%s\",\n  \"seed\": %llu,\n"
 			 "  \"executions\": %lu,\n  \"distinct_schedules\": %zu,\n"
 			 "  \"first_finding_execution\": %lu,\n  \"findings\": %lu,\n"
 			 "  \"shrink_executions\": %lu,\n",
 			 strategy_name(o->strategy.kind), (unsigned long long)o->strategy.seed,
-			 counted, seen.n, first_index, findings, shrink_runs);
+			 res.executions, res.distinct, res.first_index, res.findings,
+			 res.shrink_executions);
 	else
 		snprintf(what, sizeof(what), "strategy %s, seed %llu: %lu executions (%zu distinct "
 			 "schedules), %lu with a finding; the first was execution %lu%s\n",
 			 strategy_name(o->strategy.kind), (unsigned long long)o->strategy.seed,
-			 counted, seen.n, findings, first_index,
-			 shrink_runs ? " (schedule shrunk)" : "");
+			 res.executions, res.distinct, res.findings, res.first_index,
+			 res.shrink_executions ? " (schedule shrunk)" : "");
 	intro_text(intro, sizeof(intro), o, what);
 	status = report_traced(&x, &found, intro);
 	if (status == 0) {
@@ -1111,10 +1172,8 @@ int explore_run(const struct explore_options *o)
 		status = 3;
 	}
 out:
-	strategy_free(s);
+	free(res.schedule);
 	schedule_free(&found);
-	schedule_free(&ran);
-	free(seen.v);
 	explorer_destroy(&x);
 	return status;
 }

@@ -24,6 +24,50 @@
 #include "scenario.h"
 #include "strategy.h"
 
+/*
+ * What one execution found, as a catalogue detector sees it: enough to tell
+ * one defect from another when several oracles fire in the same run.
+ */
+enum exec_status {
+	EXEC_RUNNING,
+	EXEC_CLEAN,
+	EXEC_FINDING,
+	EXEC_ABORTED,		/* deadlock, step budget, schedule mismatch */
+	EXEC_CRASHED,		/* signal in the modelled code */
+	EXEC_TIMEOUT,		/* wall clock: a hang without scheduling points */
+	EXEC_ERROR,		/* bootsim could not run it (setup failure) */
+};
+
+struct exec_summary {
+	enum exec_status status;
+	int why;			/* enum sim_ctl_abort when ABORTED */
+	int signal;			/* CRASHED */
+	long warn_not_set;		/* "alloc_tag was not set" */
+	long warn_not_cleared;		/* "alloc_tag was not cleared ..." */
+	long bug_sleep;			/* "sleeping function called from invalid context" */
+	long pr_tracking_failed;	/* "early PFN tracking page allocation failed" */
+	long pr_pfn_max;		/* "... exceeded EARLY_ALLOC_PFN_MAX (8192)" */
+	long leaks, leaks_d13;		/* tags whose counters != live pages */
+	long unstamped, unreachable;
+	struct early_pfn_stats early;
+};
+
+/* A detector: does this execution show the defect searched for? */
+typedef bool (*explore_wanted_fn)(const struct exec_summary *s);
+
+/* The result of a search, for callers that print their own report. */
+struct explore_outcome {
+	bool found;
+	bool exhausted;			/* DFS tree or schedule space done */
+	unsigned long executions;	/* counted executions */
+	unsigned long first_index;	/* execution that found it */
+	size_t distinct;
+	unsigned long findings;		/* with --all, every finding counted */
+	unsigned long shrink_executions;
+	char *schedule;			/* the (shrunk) witness; free() it */
+	char signature[512];		/* what fired on the witness */
+};
+
 struct explore_options {
 	const struct scenario *scenario;	/* NULL: explore the boot model */
 	struct boot_options boot;		/* machine (variant...) for both */
@@ -37,11 +81,17 @@ struct explore_options {
 	unsigned long max_steps;		/* decisions per execution (hang) */
 	unsigned int timeout_s;			/* wall seconds per execution */
 	const char *replay_cmd;			/* the command without --schedule */
+	explore_wanted_fn wanted;		/* NULL: any oracle is a finding */
 	FILE *out, *err;
 };
 
 void explore_options_defaults(struct explore_options *o);
 /* Runs the exploration and prints its report; returns the exit status. */
 int explore_run(const struct explore_options *o);
+/*
+ * Only the search (and shrink): fills @out, prints nothing but errors.
+ * Returns 0, or an exit status (2 bad input, 3 internal error).
+ */
+int explore_search(const struct explore_options *o, struct explore_outcome *out);
 
 #endif /* SIM_EXPLORE_H */
