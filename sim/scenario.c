@@ -64,6 +64,14 @@ enum stmt_kind {
 	ST_OOPS,
 	ST_SIGNAL,
 	ST_WAIT,
+	ST_SPLIT,
+};
+
+/* How many blocks an alloc statement asks for. */
+enum count_kind {
+	COUNT_FIXED,		/* count=N */
+	COUNT_CAPACITY,		/* count=capacity[+-N]: the variant's storage unit */
+	COUNT_ALL,		/* count=all: until an allocation fails */
 };
 
 enum pfn_source {
@@ -78,6 +86,8 @@ struct stmt {
 	unsigned int ref;		/* page group, lock or event index */
 	/* alloc */
 	unsigned int order, count, tag_index;
+	enum count_kind count_kind;
+	long count_delta;		/* COUNT_CAPACITY: + or - N */
 	gfp_t gfp;
 	enum pfn_source pfn_source;
 	unsigned long pfn;		/* PFN_FIXED */
@@ -267,6 +277,8 @@ static int parse_alloc(struct parser *p)
 	struct scenario *sc = p->sc;
 	bool seen_order = false, seen_gfp = false, seen_count = false, seen_pfn = false;
 	unsigned int order = 0, count = 1, group, pfn_group = 0;
+	enum count_kind count_kind = COUNT_FIXED;
+	long count_delta = 0;
 	enum pfn_source source = PFN_ANY;
 	unsigned long pfn = 0;
 	gfp_t gfp = GFP_KERNEL;
@@ -302,9 +314,23 @@ static int parse_alloc(struct parser *p)
 		} else if ((v = option_value(tok, "count"))) {
 			if (seen_count)
 				return found(p, tok, "each option at most once");
-			if (parse_uint(v, SCENARIO_MAX_COUNT, &n) || !n)
-				return found(p, tok, "count=1..%d", SCENARIO_MAX_COUNT);
-			count = (unsigned int)n;
+			if (!strcmp(v, "all")) {
+				count_kind = COUNT_ALL;
+			} else if (!strncmp(v, "capacity", 8)) {
+				const char *d = v + 8;
+
+				count_kind = COUNT_CAPACITY;
+				if (*d && ((*d != '+' && *d != '-') ||
+					   parse_uint(d + 1, SCENARIO_MAX_COUNT, &n)))
+					return found(p, tok, "count=capacity, capacity+N or capacity-N");
+				if (*d)
+					count_delta = *d == '-' ? -(long)n : (long)n;
+			} else if (parse_uint(v, SCENARIO_MAX_COUNT, &n) || !n) {
+				return found(p, tok, "count=1..%d, count=capacity[+-N] or count=all",
+					     SCENARIO_MAX_COUNT);
+			} else {
+				count = (unsigned int)n;
+			}
 			seen_count = true;
 		} else if ((v = option_value(tok, "pfn"))) {
 			if (seen_pfn)
@@ -334,6 +360,8 @@ static int parse_alloc(struct parser *p)
 	st->ref = group;
 	st->order = order;
 	st->count = count;
+	st->count_kind = count_kind;
+	st->count_delta = count_delta;
 	st->gfp = gfp;
 	st->pfn_source = source;
 	st->pfn = pfn;
@@ -359,6 +387,24 @@ static int parse_free(struct parser *p)
 	if (expect_end(p, 2))
 		return -1;
 	st = block_push(p, kind);
+	if (!st)
+		return out_of_memory(p);
+	st->ref = group;
+	return 0;
+}
+
+static int parse_split(struct parser *p)
+{
+	unsigned int group;
+	struct stmt *st;
+
+	if (p->ntok < 2)
+		return found_eol(p, "the NAME of an earlier alloc");
+	if (!symbol_find(&p->sc->groups, p->tok[1], &group))
+		return found(p, p->tok[1], "the NAME of an earlier alloc");
+	if (expect_end(p, 2))
+		return -1;
+	st = block_push(p, ST_SPLIT);
 	if (!st)
 		return out_of_memory(p);
 	st->ref = group;
@@ -470,6 +516,8 @@ static int parse_statement(struct parser *p)
 		return parse_free(p);
 	if (!strcmp(kw, "page_ext_section"))
 		return parse_page_ext_section(p);
+	if (!strcmp(kw, "split"))
+		return parse_split(p);
 	if (!strcmp(kw, "lock"))
 		return parse_lock(p, ST_LOCK);
 	if (!strcmp(kw, "unlock"))
@@ -491,7 +539,7 @@ static int parse_statement(struct parser *p)
 	}
 	return found(p, kw, "a statement (alloc, free, page_ext_init, page_ext_prepare, "
 		     "page_ext_section, page_ext_finish, clear, lock, unlock, rcu_read_lock, "
-		     "rcu_read_unlock, synchronize_rcu, signal, wait)");
+		     "rcu_read_unlock, synchronize_rcu, signal, wait, split)");
 }
 
 /* "early:", "late:" or "cpu N [COMM]:", the final ':' already removed. */
@@ -1049,7 +1097,16 @@ static void group_add(struct scenario_run *run, unsigned int g, struct page *pag
 	struct group_state *gs = &run->groups[g];
 
 	pthread_mutex_lock(&run->groups_lock);
-	/* cap is the sum of the group's alloc counts: never exceeded */
+	/* cap starts at the fixed counts; capacity/all counts and splits grow it */
+	if (gs->n == gs->cap) {
+		size_t cap = gs->cap ? gs->cap * 2 : 64;
+		struct held_block *v = realloc(gs->v, cap * sizeof(*v));
+
+		if (!v)
+			abort();	/* host out of memory: internal error */
+		gs->v = v;
+		gs->cap = cap;
+	}
 	gs->v[gs->n++] = (struct held_block){ page_to_pfn(page), order, early };
 	if (!gs->bound) {
 		gs->first_pfn = page_to_pfn(page);
@@ -1102,6 +1159,22 @@ static void free_group(struct cpu_run *cr, unsigned int g, bool early_only)
 	}
 }
 
+static unsigned long alloc_count(const struct stmt *st)
+{
+	const struct early_pfn_variant *v = early_pfn_selected();
+	long n;
+
+	switch (st->count_kind) {
+	case COUNT_CAPACITY:
+		n = (v->capacity ? (long)v->capacity() : 0) + st->count_delta;
+		return n > 0 ? (unsigned long)n : 0;
+	case COUNT_ALL:
+		return max_pfn;
+	default:
+		return st->count;
+	}
+}
+
 static void run_alloc(struct cpu_run *cr, const struct stmt *st, bool early)
 {
 	struct scenario_run *run = cr->run;
@@ -1109,10 +1182,12 @@ static void run_alloc(struct cpu_run *cr, const struct stmt *st, bool early)
 	unsigned long base = st->pfn;
 	bool have_base = st->pfn_source == PFN_FIXED;
 
+	unsigned long count = alloc_count(st);
+
 	if (st->pfn_source == PFN_OF_NAME)
 		have_base = group_first_pfn(run, st->pfn_group, &base);
 
-	for (unsigned int i = 0; i < st->count; i++) {
+	for (unsigned long i = 0; i < count; i++) {
 		struct page *page = NULL;
 
 		if (st->pfn_source == PFN_ANY) {
@@ -1127,10 +1202,38 @@ static void run_alloc(struct cpu_run *cr, const struct stmt *st, bool early)
 		}
 		if (!page) {
 			cr->failures++;
+			if (st->count_kind == COUNT_ALL)
+				break;
 			continue;
 		}
 		cr->allocs++;
 		group_add(run, st->ref, page, st->order, early);
+	}
+}
+
+/* split_page() every block of @g: each becomes 2^order order-0 blocks (D17). */
+static void split_group(struct cpu_run *cr, unsigned int g)
+{
+	struct scenario_run *run = cr->run;
+	struct group_state *gs = &run->groups[g];
+	size_t n;
+
+	pthread_mutex_lock(&run->groups_lock);
+	n = gs->n;
+	pthread_mutex_unlock(&run->groups_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct held_block b;
+
+		pthread_mutex_lock(&run->groups_lock);
+		b = gs->v[i];
+		if (b.order)
+			gs->v[i].order = 0;
+		pthread_mutex_unlock(&run->groups_lock);
+		if (!b.order)
+			continue;
+		split_page(pfn_to_page(b.pfn), b.order);
+		for (unsigned long t = 1; t < (1UL << b.order); t++)
+			group_add(run, g, pfn_to_page(b.pfn + t), 0, b.early);
 	}
 }
 
@@ -1261,6 +1364,9 @@ static void run_statement(struct cpu_run *cr, const struct stmt *st, bool early)
 		sim_note("signal %s", sc->events.v[st->ref].name);
 		sim_event_add(&run->events[st->ref], 1);
 		break;
+	case ST_SPLIT:
+		split_group(cr, st->ref);
+		break;
 	case ST_WAIT:
 		sim_event_wait(&run->events[st->ref], st->at_least);
 		sim_note("wait %s done", sc->events.v[st->ref].name);
@@ -1388,7 +1494,7 @@ static struct scenario_run *run_new(const struct scenario *sc)
 	for (unsigned int g = 0; g < sc->groups.n; g++) {
 		struct group_state *gs = &run->groups[g];
 
-		gs->cap = (size_t)sc->groups.v[g].uses;
+		gs->cap = (size_t)sc->groups.v[g].uses + 1;
 		gs->v = calloc(gs->cap, sizeof(*gs->v));
 		if (!gs->v) {
 			run_free(run);

@@ -25,6 +25,12 @@
  *   |-----------------------------------|---------------------------------------|
  *   | alloc NAME [order=N] [gfp=G]      | alloc_pages(G, N) under the line's    |
  *   |       [count=C] [pfn=P|@NAME]     | own tag, C times; pfn= claims exactly |
+ *   |                                   | C: N, capacity[+-N] (PFNs one unit of |
+ *   |                                   | the variant's storage holds: its array|
+ *   |                                   | or one tracking page), or all (until  |
+ *   |                                   | an allocation fails)                  |
+ *   | split NAME                        | split_page() each of NAME's blocks;   |
+ *   |                                   | NAME then holds order-0 pages (D17)   |
  *   | free NAME | free early | free all | __free_pages of NAME's blocks / of    |
  *   |                                   | every early block / every live block  |
  *   | page_ext_init                     | the whole walk, then init callbacks   |
