@@ -42,6 +42,8 @@ struct early_pfn_stats {
 					    * the free warns (D12 residual) */
 	long tracking_pages_freed_clear;/* freed by CLEAR */
 	long tracking_pages_accounted_freed; /* D13: held a real tag at free */
+	long tracking_pages_lost_accounted; /* D13 race form: a loser held a tag */
+	long pfns_stored_after_clear;	/* D5: a PFN written after CLEAR walked */
 	long tracking_pages_freed_null;	/* freed with a NULL slot: warned (D12) */
 	long tracking_pages_movable;	/* placed in ZONE_MOVABLE or a movable
 					 * pageblock: a mobility violation (D14) */

@@ -291,6 +291,9 @@ static void note_tracking_page_free(struct page *page, bool lost_race)
 	switch (pgalloc_tag_peek(page, &tag)) {
 	case SLOT_TAG:
 		early_pfn_stat_inc(tracking_pages_accounted_freed);
+		/* the race form of D13: the loser's tag is about to be discarded */
+		if (lost_race && variant->loser == LOSER_CLEAR_AND_FREE)
+			early_pfn_stat_inc(tracking_pages_lost_accounted);
 		break;
 	case SLOT_MISSING:
 		if (lost_race)

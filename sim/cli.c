@@ -16,6 +16,8 @@
 #include "boot.h"
 #include "explore.h"
 #include "scenario.h"
+#include "catalogue.h"
+#include "matrix.h"
 #include "cli.h"
 #include "report.h"
 #include "version.h"
@@ -74,6 +76,7 @@ static void usage(FILE *f)
 	fputs("usage: bootsim boot [options]      simulate a boot with N CPUs\n"
 	      "       bootsim explore (--scenario NAME|FILE | --boot [boot options]) [explore options]\n"
 	      "                                    search interleavings until an oracle fires\n"
+	      "       bootsim matrix [options]      every defect case against every variant\n"
 	      "       bootsim scenarios [--verbose] list the built-in scenarios\n"
 	      "       bootsim variants [--verbose] list the early-PFN variants\n"
 	      "       bootsim --help | --version\n"
@@ -106,6 +109,8 @@ static void usage(FILE *f)
 	      "explore options (controlled backend: one CPU runs at a time):\n"
 	      "  --scenario NAME|FILE   a built-in scenario (bootsim scenarios) or a scenario file\n"
 	      "  --boot                 explore the boot model instead (boot options above apply)\n"
+	      "  --defect D             only D's oracle counts (bootsim matrix ids: D7, D13det...);\n"
+	      "                         without --scenario, D's own scenario\n"
 	      "  --variant ID           as for boot (default L6)\n"
 	      "  --strategy S           random | pct | dfs (default pct)\n"
 	      "  --seed S               strategy seed (default 1)\n"
@@ -133,7 +138,7 @@ enum {
 	/* explore only */
 	OPT_SCENARIO, OPT_BOOT, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
 	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
-	OPT_FULL_TIMELINE, OPT_NO_PROGRESS,
+	OPT_FULL_TIMELINE, OPT_DEFECT, OPT_NO_PROGRESS,
 };
 
 static const struct option boot_longopts[] = {
@@ -174,6 +179,7 @@ static const struct option boot_longopts[] = {
 	{ "max-steps", required_argument, NULL, OPT_MAX_STEPS },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "full-timeline", no_argument, NULL, OPT_FULL_TIMELINE },
+	{ "defect", required_argument, NULL, OPT_DEFECT },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 },
 };
@@ -191,6 +197,7 @@ struct cli_boot {
 struct cli_explore {
 	struct explore_options opt;
 	const char *scenario;
+	const struct defect_case *defect;
 	bool boot;
 	bool runs_given;
 };
@@ -488,6 +495,13 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 	case OPT_BOOT:
 		ce->boot = true;
 		break;
+	case OPT_DEFECT:
+		ce->defect = defect_case_lookup(optarg);
+		if (!ce->defect)
+			return bad_value(err, name, optarg,
+					 "a defect id of 'bootsim matrix' (D1 ... D18, D13det, D14mov)");
+		o->wanted = ce->defect->detect;
+		break;
 	case OPT_STRATEGY:
 		if (strategy_parse_name(optarg, &o->strategy.kind))
 			return bad_value(err, name, optarg, "'random', 'pct' or 'dfs'");
@@ -637,8 +651,11 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	ret = parse_boot_options(argc, argv, &cb, out, err);
 	if (ret)
 		return ret < 0 ? EXIT_CLEAN : ret;
+	if (ce.defect && !ce.scenario && !ce.boot)
+		ce.scenario = ce.defect->scenario;
 	if (!!ce.scenario == ce.boot) {
-		fprintf(err, "bootsim: explore: expected exactly one of --scenario NAME or --boot\n");
+		fprintf(err, "bootsim: explore: expected exactly one of --scenario NAME, --defect D "
+			"or --boot\n");
 		return EXIT_USAGE;
 	}
 	if (ce.scenario) {
@@ -756,11 +773,13 @@ int bootsim_main(int argc, char **argv, FILE *out, FILE *err)
 		return cmd_explore(argc - 1, argv + 1, out, err);
 	if (!strcmp(cmd, "scenarios"))
 		return cmd_scenarios(argc - 1, argv + 1, out, err);
+	if (!strcmp(cmd, "matrix"))
+		return matrix_main(argc - 1, argv + 1, out, err);
 	if (!strcmp(cmd, "replay")) {
 		fprintf(err, "bootsim: '%s' is not in this version yet\n", cmd);
 		return EXIT_USAGE;
 	}
-	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, scenarios, variants, --help or --version)\n",
+	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, matrix, scenarios, variants, --help or --version)\n",
 		cmd);
 	return EXIT_USAGE;
 }
