@@ -74,13 +74,18 @@ void early_pfn_stats_read(struct early_pfn_stats *out)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-/*
- * bootsim: did an owner store a tag into the slot after CLEAR read it?  Read
- * without a scheduling point, so counting D7 does not change the schedule.
- */
-static bool slot_changed_under_clear(union pgtag_ref_handle handle)
+/* bootsim: a real tag was in the slot when CLEAR's store landed (D4, D7). */
+static void stamp_empty(union pgtag_ref_handle handle, unsigned long pfn)
 {
-	return __atomic_load_n(&handle.ref->ct, __ATOMIC_RELAXED) != NULL;
+	union codetag_ref empty;
+	struct codetag *prev;
+
+	set_codetag_empty(&empty);
+	prev = update_page_tag_ref_observed(handle, &empty);
+	if (prev && prev != CODETAG_EMPTY)
+		early_pfn_stat_inc(clear_overwrote);
+	sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
+	early_pfn_stat_inc(clear_stamped);
 }
 
 /*
@@ -102,11 +107,7 @@ void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
 	switch (how) {
 	case STAMP_ALWAYS:
 		/* A1 (§3.1 step 2): no check, a live page's tag is lost (D4) */
-		if (ref.ct && !is_codetag_empty(&ref))
-			early_pfn_stat_inc(clear_overwrote);
-		update_page_tag_ref(handle, &empty);
-		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
-		early_pfn_stat_inc(clear_stamped);
+		stamp_empty(handle, pfn);
 		break;
 	case STAMP_IF_NULL:
 		if (ref.ct) {
@@ -117,11 +118,7 @@ void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
 		 * The accepted D7 window: an owner may store a real tag
 		 * between the read above and the store below.
 		 */
-		if (slot_changed_under_clear(handle))
-			early_pfn_stat_inc(clear_overwrote);
-		update_page_tag_ref(handle, &empty);
-		sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
-		early_pfn_stat_inc(clear_stamped);
+		stamp_empty(handle, pfn);
 		break;
 	case STAMP_CMPXCHG:
 		/* proposed: the store happens only if the slot is still NULL */

@@ -44,6 +44,17 @@ void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
 }
 
 /*
+ * update_page_tag_ref() that also tells bootsim what the store replaced, so
+ * CLEAR can count the D4/D7 overwrites: the kernel's plain store, observed.
+ */
+struct codetag *update_page_tag_ref_observed(union pgtag_ref_handle handle,
+					     union codetag_ref *ref)
+{
+	SIM_POINT("write slot", handle.ref);
+	return __atomic_exchange_n(&handle.ref->ct, ref->ct, __ATOMIC_RELAXED);
+}
+
+/*
  * bootsim's own (no kernel counterpart): store @new only if the slot still
  * holds @old; on failure @old gets what the slot holds.  What a
  * compare-and-swap NULL → EMPTY in CLEAR would use to close D7.

@@ -33,6 +33,8 @@ union pgtag_ref_handle {
 bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 		      union pgtag_ref_handle *handle);
 void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref);
+struct codetag *update_page_tag_ref_observed(union pgtag_ref_handle handle,
+					     union codetag_ref *ref);
 bool try_update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *old,
 			     union codetag_ref *new);
 void put_page_tag_ref(union pgtag_ref_handle handle);

@@ -42,7 +42,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "description D1 (§4): an early page nobody recorded is freed after "
 	  "page_ext appeared: WARN \"alloc_tag was not set\"\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -51,7 +51,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "description D2 (§4): 300 early pages; a 256-entry array drops the rest "
 	  "silently and their frees warn\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 count=300\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -62,7 +62,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "the PFN is allocated again and tagged, then CLEAR runs: stamping without "
 	  "a check loses the tag (leak, no WARN)\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 gfp=GFP_DMA\n"
 	  "	free p\n"
 	  "	page_ext_prepare\n"
@@ -87,7 +87,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "description D6 (§4): 8200 early pages overflow the 8192-entry array: "
 	  "pr_warn_once, then the unrecorded pages' frees warn\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 count=8200\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -129,7 +129,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "tracking page itself has no slot; without the recursion marker RECORD "
 	  "would recurse until the stack overflows\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 count=capacity+1\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -157,7 +157,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "allocate its tracking page; a blocking mask inside RECORD's RCU reader "
 	  "is \"sleeping function called from invalid context\"\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 gfp=GFP_KERNEL\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -180,7 +180,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "an already published section is accounted; CLEAR frees it after "
 	  "clear_page_tag_ref() and its tag keeps 4096 bytes, 1 call\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc e order=0 count=capacity	# fills tracking page 1\n"
 	  "	page_ext_prepare\n"
 	  "	page_ext_section 0		# its table pushes page 2\n"
@@ -195,7 +195,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "and writing the pool header oopses\n"
 	  "bits 32\n"
 	  "mem 1G\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 gfp=GFP_HIGHUSER\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -206,7 +206,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "then sits in ZONE_MOVABLE (mobility violation)\n"
 	  "mem 512M\n"
 	  "movable 128M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 gfp=GFP_HIGHUSER_MOVABLE\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -216,7 +216,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "page_ext looks like a tracking page to RECORD, is not recorded, and "
 	  "its free warns\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=0 gfp=GFP_KERNEL|__GFP_NO_OBJ_EXT\n"
 	  "	page_ext_init\n"
 	  "	free p\n" },
@@ -226,7 +226,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "is split; a __pgalloc_tag_get() that turned EMPTY into a tag pointer "
 	  "would update counters through address 1\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=1\n"
 	  "	page_ext_init\n"
 	  "	split p\n" },
@@ -236,7 +236,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "recorded; after a split its tail's slot stays NULL and freeing the "
 	  "tail warns\n"
 	  "mem 256M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc p order=1\n"
 	  "	page_ext_init\n"
 	  "	split p\n"
@@ -247,7 +247,7 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "watermark before page_ext; the tracking page allocation fails and the "
 	  "PFN is dropped\n"
 	  "mem 64M\n"
-	  "early:\n"
+	  "cpu 0:\n"
 	  "	alloc fill order=0 gfp=GFP_ATOMIC|__GFP_MEMALLOC|__GFP_NOWARN count=all\n"
 	  "	free fill\n"
 	  "	page_ext_init\n" },
@@ -382,55 +382,55 @@ static bool d18_failed(const struct exec_summary *s)
 #define ALL_FIXES	ARRAYS " " LISTS " proposed"
 
 const struct defect_case defect_cases[] = {
-	{ "D1", "d1-untagged-early-free", "WARN \"alloc_tag was not set\"", false,
+	{ "D1", "d1-untagged-early-free", "WARN \"alloc_tag was not set\"", false, STRATEGY_RANDOM, 0,
 	  "none", "", warned_not_set, NULL },
-	{ "D2", "d2-array-256", "WARN \"alloc_tag was not set\" for a dropped PFN", false,
+	{ "D2", "d2-array-256", "WARN \"alloc_tag was not set\" for a dropped PFN", false, STRATEGY_RANDOM, 0,
 	  "A1", "none", d2_dropped, NULL },
 	{ "D3", "d3-nmi-record-lock", "hard LOCKUP (the CPU waits for a lock it holds)",
-	  false, "A1", "none", d3_lockup, NULL },
+	  false, STRATEGY_RANDOM, 0, "A1", "none", d3_lockup, NULL },
 	{ "D4", "d4-clear-overwrites-tag", "leak on q's tag; CLEAR stored EMPTY over it",
-	  false, "A1", "none", d4_tag_lost, NULL },
+	  false, STRATEGY_RANDOM, 0, "A1", "none", d4_tag_lost, NULL },
 	{ "D5", "d5-record-after-clear", "a PFN stored after CLEAR walked the storage",
-	  true, "A1 A2", "none", d5_stored_after_clear,
+	  true, STRATEGY_PCT, 3, "A1 A2", "none", d5_stored_after_clear,
 	  "A1 too: its state flag is as unsynchronised as A2's pointer (§3.1)." },
 	{ "D6", "d6-array-8192", "pr_warn EARLY_ALLOC_PFN_MAX, or dropped PFNs warn",
-	  false, ARRAYS, "none", d6_overflow,
+	  false, STRATEGY_RANDOM, 0, ARRAYS, "none", d6_overflow,
 	  "A1 too: its 256 entries overflow first (D2)." },
 	{ "D7", "d7-clear-vs-alloc", "leak on q's tag; CLEAR stored EMPTY over it",
-	  true, ARRAYS " " LISTS, "none", d4_tag_lost,
+	  true, STRATEGY_DFS, 2, ARRAYS " " LISTS, "none", d4_tag_lost,
 	  "A1 too: it stamps without reading the slot, so no race is needed (D4)." },
-	{ "D8", "d8-free-in-window", "WARN \"alloc_tag was not set\"", true,
+	{ "D8", "d8-free-in-window", "WARN \"alloc_tag was not set\"", true, STRATEGY_DFS, 2,
 	  ALL_FIXES, "none", warned_not_set, NULL },
-	{ "D9", "d9-tracking-page-recursion", "oops or hang (unbounded recursion)", false,
+	{ "D9", "d9-tracking-page-recursion", "oops or hang (unbounded recursion)", false, STRATEGY_RANDOM, 0,
 	  "", "none " ARRAYS, oops_or_hang,
 	  "Every list variant carries the marker; the case pins that it works." },
-	{ "D10", "d10-list-head-race", "tracking page unreachable from the head", true,
+	{ "D10", "d10-list-head-race", "tracking page unreachable from the head", true, STRATEGY_PCT, 3,
 	  "L1", "none " ARRAYS, d10_page_lost, NULL },
 	{ "D11", "d11-sleep-in-rcu-reader",
-	  "BUG \"sleeping function called from invalid context\"", false,
+	  "BUG \"sleeping function called from invalid context\"", false, STRATEGY_RANDOM, 0,
 	  "L2", "none " ARRAYS, d11_sleep, NULL },
-	{ "D12", "d12-loser-slotless", "WARN when a tracking page is freed", true,
+	{ "D12", "d12-loser-slotless", "WARN when a tracking page is freed", true, STRATEGY_PCT, 3,
 	  "L2 L3 L4pre", "none " ARRAYS, d12_loser_warned, NULL },
 	{ "D13", "d13-loser-accounted", "leak on __alloc_tag_add_early_pfn from a loser page",
-	  true, "L4 L5 L6 L7", "none " ARRAYS, d13_loser_tag_lost, NULL },
-	{ "D13det", "d13-clear-discards-tag", "leak on __alloc_tag_add_early_pfn", false,
+	  true, STRATEGY_PCT, 3, "L4 L5 L6 L7", "none " ARRAYS, d13_loser_tag_lost, NULL },
+	{ "D13det", "d13-clear-discards-tag", "leak on __alloc_tag_add_early_pfn", false, STRATEGY_RANDOM, 0,
 	  LISTS, "none " ARRAYS, d13_tag_lost,
 	  "[DER] L1–L3 too: bootsim reads their CLEAR as L4's (clear_page_tag_ref + "
 	  "__free_page); §4 lists L4–L7 for the race form." },
-	{ "D14", "d14-highmem-tracking-page", "oops (NULL page_address)", false,
+	{ "D14", "d14-highmem-tracking-page", "oops (NULL page_address)", false, STRATEGY_RANDOM, 0,
 	  "L3 L4pre L4", "none " ARRAYS, d14_oops, NULL },
 	{ "D14mov", "d14-movable-tracking-page", "tracking page in a movable placement",
-	  false, "L3 L4pre L4", "none " ARRAYS, d14_movable, NULL },
+	  false, STRATEGY_RANDOM, 0, "L3 L4pre L4", "none " ARRAYS, d14_movable, NULL },
 	{ "D15", "d15-no-obj-ext-alias", "WARN \"alloc_tag was not set\" for a marked page",
-	  false, "L1 L2 L3 L4pre L4 L5 L6", "none", d15_alias, NULL },
-	{ "D16", "d16-empty-head-split", "oops (counter update through EMPTY)", false,
+	  false, STRATEGY_RANDOM, 0, "L1 L2 L3 L4pre L4 L5 L6", "none", d15_alias, NULL },
+	{ "D16", "d16-empty-head-split", "oops (counter update through EMPTY)", false, STRATEGY_RANDOM, 0,
 	  "", "none", d14_oops,
 	  "Every modelled variant carries the __pgalloc_tag_get() fix (§3.1 step 3); "
 	  "none has no EMPTY pages to split." },
-	{ "D17", "d17-split-tail-free", "WARN \"alloc_tag was not set\" for a tail", false,
+	{ "D17", "d17-split-tail-free", "WARN \"alloc_tag was not set\" for a tail", false, STRATEGY_RANDOM, 0,
 	  ALL_FIXES, "none", warned_not_set, NULL },
 	{ "D18", "d18-tracking-alloc-fails",
-	  "pr_warn \"early PFN tracking page allocation failed\"", false,
+	  "pr_warn \"early PFN tracking page allocation failed\"", false, STRATEGY_RANDOM, 0,
 	  LISTS " proposed", "none " ARRAYS, d18_failed, NULL },
 };
 

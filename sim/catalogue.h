@@ -31,6 +31,12 @@ struct defect_case {
 	const char *scenario;		/* built-in scenario name */
 	const char *oracle;		/* what detects it, in words */
 	bool race;			/* needs more than one CPU interleaving */
+	/*
+	 * How `matrix` searches a race: DFS with this preemption bound, or
+	 * PCT with this depth (what found each witness fastest, README).
+	 */
+	enum strategy_kind strategy;
+	unsigned int bound;
 	const char *found_on;		/* variant ids expected to show it */
 	const char *not_applicable;	/* variant ids it cannot concern */
 	explore_wanted_fn detect;

@@ -5,9 +5,9 @@
  *
  * A cell runs the case's scenario under the controlled backend until the
  * case's own detector fires: once for single-CPU cases, which are
- * deterministic, and with a bounded DFS (preemption bound 2) for races, so
- * that "not found" means "not in that tree" (or in the budget, said so) and
- * a witness is the shortest schedule DFS meets first.  Cells run in
+ * deterministic, and for races with the case's strategy (bounded DFS, or PCT
+ * where DFS is slow to reach the window) up to a budget; "not found" says
+ * whether the DFS tree was exhausted or the budget ran out.  Cells run in
  * --jobs processes, each with its own explorer worker.
  */
 #include <errno.h>
@@ -26,7 +26,7 @@
 #include "scenario.h"
 #include "version.h"
 
-#define MATRIX_DEFAULT_BUDGET	20000UL
+#define MATRIX_DEFAULT_BUDGET	5000UL
 #define MATRIX_MAX_JOBS		64
 
 enum cell_result {
@@ -90,8 +90,11 @@ static void run_cell(const struct matrix *m, const struct defect_case *dc,
 	o.err = m->err;
 	o.strategy.nr_cpus = scenario_cpus(sc);
 	if (dc->race) {
-		o.strategy.kind = STRATEGY_DFS;
-		o.strategy.preemptions = 2;
+		o.strategy.kind = dc->strategy;
+		if (dc->strategy == STRATEGY_DFS)
+			o.strategy.preemptions = dc->bound;
+		else
+			o.strategy.depth = dc->bound;
 		o.strategy.runs = m->budget;
 		o.shrink = true;
 	} else {
@@ -318,7 +321,8 @@ static const char matrix_usage[] =
 	"usage: bootsim matrix [--variant ID]... [--defect D]... [--budget N] [--jobs J]\n"
 	"                      [--markdown | --json]\n"
 	"  every defect case against every variant (or the ones named);\n"
-	"  races are searched with DFS (2 preemptions) up to N executions (20000)\n";
+	"  races are searched with each case's strategy (DFS or PCT) up to N executions\n"
+	"  (default 5000); one-CPU cases run their single schedule\n";
 
 static int parse_matrix(int argc, char **argv, struct matrix *m, FILE *out, FILE *err)
 {
