@@ -29,20 +29,6 @@
 #define MATRIX_DEFAULT_BUDGET	5000UL
 #define MATRIX_MAX_JOBS		64
 
-enum cell_result {
-	CELL_NOT_APPLICABLE,
-	CELL_FOUND,
-	CELL_NOT_FOUND,
-	CELL_ERROR,
-};
-
-struct cell {
-	enum cell_result result;
-	bool exhausted;			/* not found: the DFS tree is done */
-	unsigned long executions;
-	char schedule[1024];		/* race witness, "" otherwise */
-};
-
 struct matrix {
 	const struct early_pfn_variant *variants[32];
 	unsigned int nr_variants;
@@ -51,17 +37,17 @@ struct matrix {
 	unsigned long budget;
 	unsigned int jobs;
 	enum { OUT_TEXT, OUT_MARKDOWN, OUT_JSON } format;
-	struct cell *cells;		/* [case][variant] */
+	struct matrix_cell *cells;		/* [case][variant] */
 	FILE *err;
 };
 
-static struct cell *cell_at(struct matrix *m, unsigned int c, unsigned int v)
+static struct matrix_cell *cell_at(struct matrix *m, unsigned int c, unsigned int v)
 {
 	return &m->cells[c * m->nr_variants + v];
 }
 
-static void run_cell(const struct matrix *m, const struct defect_case *dc,
-		     const struct early_pfn_variant *v, struct cell *cell)
+void matrix_run_cell(const struct defect_case *dc, const struct early_pfn_variant *v,
+		     unsigned long budget, struct matrix_cell *cell, FILE *err)
 {
 	struct explore_options o;
 	struct explore_outcome res;
@@ -77,7 +63,7 @@ static void run_cell(const struct matrix *m, const struct defect_case *dc,
 	cell->result = CELL_ERROR;
 	sc = scenario_open(dc->scenario, msg, sizeof(msg));
 	if (!sc) {
-		fprintf(m->err, "bootsim: matrix: %s\n", msg);
+		fprintf(err, "bootsim: matrix: %s\n", msg);
 		return;
 	}
 	devnull = fopen("/dev/null", "w");
@@ -87,7 +73,7 @@ static void run_cell(const struct matrix *m, const struct defect_case *dc,
 	o.wanted = dc->detect;
 	o.progress = false;
 	o.out = devnull ? devnull : stderr;
-	o.err = m->err;
+	o.err = err;
 	o.strategy.nr_cpus = scenario_cpus(sc);
 	if (dc->race) {
 		o.strategy.kind = dc->strategy;
@@ -95,7 +81,7 @@ static void run_cell(const struct matrix *m, const struct defect_case *dc,
 			o.strategy.preemptions = dc->bound;
 		else
 			o.strategy.depth = dc->bound;
-		o.strategy.runs = m->budget;
+		o.strategy.runs = budget;
 		o.shrink = true;
 	} else {
 		/* one CPU: the only schedule there is */
@@ -138,10 +124,11 @@ static int run_cells(struct matrix *m)
 		if (!pids[j]) {
 			close(p[0]);
 			for (unsigned int i = j; i < n; i += m->jobs) {
-				struct cell c;
+				struct matrix_cell c;
 
-				run_cell(m, m->cases[i / m->nr_variants],
-					 m->variants[i % m->nr_variants], &c);
+				matrix_run_cell(m->cases[i / m->nr_variants],
+						m->variants[i % m->nr_variants], m->budget, &c,
+						m->err);
 				if (write(p[1], &i, sizeof(i)) != sizeof(i) ||
 				    write(p[1], &c, sizeof(c)) != sizeof(c))
 					_exit(3);
@@ -153,7 +140,7 @@ static int run_cells(struct matrix *m)
 	}
 	for (unsigned int j = 0; j < m->jobs; j++) {
 		unsigned int i;
-		struct cell c;
+		struct matrix_cell c;
 		int ws;
 
 		while (read(fds[j], &i, sizeof(i)) == sizeof(i) &&
@@ -169,8 +156,8 @@ static int run_cells(struct matrix *m)
 	return status;
 }
 
-static bool cell_matches(const struct defect_case *dc, const struct early_pfn_variant *v,
-			 const struct cell *c)
+bool matrix_cell_matches(const struct defect_case *dc, const struct early_pfn_variant *v,
+			 const struct matrix_cell *c)
 {
 	switch (defect_case_expect(dc, v)) {
 	case EXPECT_FOUND:
@@ -184,9 +171,9 @@ static bool cell_matches(const struct defect_case *dc, const struct early_pfn_va
 
 /* "12" found after 12 executions, "-" not found, "n/a", "ERR"; '!' = not as expected. */
 static void cell_text(const struct defect_case *dc, const struct early_pfn_variant *v,
-		      const struct cell *c, char *buf, size_t size)
+		      const struct matrix_cell *c, char *buf, size_t size)
 {
-	const char *mark = cell_matches(dc, v, c) ? "" : "!";
+	const char *mark = matrix_cell_matches(dc, v, c) ? "" : "!";
 
 	switch (c->result) {
 	case CELL_FOUND:
@@ -237,7 +224,7 @@ static void print_witnesses(FILE *out, struct matrix *m)
 		md ? "" : "");
 	for (unsigned int c = 0; c < m->nr_cases; c++) {
 		for (unsigned int v = 0; v < m->nr_variants; v++) {
-			const struct cell *cell = cell_at(m, c, v);
+			const struct matrix_cell *cell = cell_at(m, c, v);
 
 			if (!cell->schedule[0])
 				continue;
@@ -262,7 +249,7 @@ static void print_notes(FILE *out, struct matrix *m)
 	}
 	for (unsigned int c = 0; c < m->nr_cases; c++)
 		for (unsigned int v = 0; v < m->nr_variants; v++)
-			mismatches += !cell_matches(m->cases[c], m->variants[v], cell_at(m, c, v));
+			mismatches += !matrix_cell_matches(m->cases[c], m->variants[v], cell_at(m, c, v));
 	fprintf(out, "\nN: found after N executions; -: not found (DFS tree exhausted, or the "
 		"single schedule of a one-CPU case); -?: not found within %lu executions; "
 		"n/a: the defect cannot concern the variant; !: differs from the catalogue's "
@@ -270,7 +257,7 @@ static void print_notes(FILE *out, struct matrix *m)
 }
 
 static void json_cell(FILE *out, const struct defect_case *dc,
-		      const struct early_pfn_variant *v, const struct cell *c, bool first)
+		      const struct early_pfn_variant *v, const struct matrix_cell *c, bool first)
 {
 	static const char *const results[] = {
 		[CELL_NOT_APPLICABLE] = "not applicable", [CELL_FOUND] = "found",
