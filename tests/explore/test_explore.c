@@ -218,7 +218,7 @@ static void test_step_budget_turns_a_long_execution_into_a_hang(void **state)
 {
 	struct run r;
 
-	run_cli(&r, "explore", "--scenario", "d13-pool-boundary", "--max-steps", "200",
+	run_cli(&r, "explore", "--scenario", "d12-loser-slotless", "--max-steps", "200",
 		"--no-progress", NULL);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.out, "finding: hang (step budget)"));
@@ -281,7 +281,8 @@ static void test_scenarios_lists_the_catalogue(void **state)
 	run_cli(&r, "scenarios", NULL);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "d7-clear-vs-alloc"));
-	assert_non_null(strstr(r.out, "d13-pool-boundary"));
+	assert_non_null(strstr(r.out, "d12-loser-slotless"));
+	assert_non_null(strstr(r.out, "d18-tracking-alloc-fails"));
 	assert_non_null(strstr(r.out, "abba-deadlock"));
 	run_free(&r);
 }

@@ -11,6 +11,7 @@
 
 #include "test_util.h"
 #include "sim/scenario.h"
+#include "sim/catalogue.h"
 
 static char err[512];
 
@@ -84,7 +85,8 @@ static enum slot_state slot_at(unsigned long pfn, struct alloc_tag **tag)
 static void test_every_builtin_parses_with_its_catalogue_name_and_a_description(void **state)
 {
 	(void)state;
-	assert_int_equal(scenario_nr_builtins, 6);
+	/* a d-scenario per catalogue case (D12 and D13 share a program) plus 3 */
+	assert_int_equal(scenario_nr_builtins, nr_defect_cases + 3);
 	for (unsigned int i = 0; i < scenario_nr_builtins; i++) {
 		const struct scenario_builtin *b = &scenario_builtins[i];
 		struct scenario *sc = parse_ok(b->text);
@@ -102,7 +104,9 @@ static void test_builtin_catalogue_cpus_match_their_cpu_blocks(void **state)
 {
 	static const struct { const char *name; unsigned int cpus; } want[] = {
 		{ "d7-clear-vs-alloc", 2 }, { "d8-free-in-window", 2 },
-		{ "d13-pool-boundary", 3 }, { "clean-two-cpus", 2 },
+		{ "d12-loser-slotless", 3 }, { "d13-loser-accounted", 3 },
+		{ "d10-list-head-race", 3 }, { "d1-untagged-early-free", 1 },
+		{ "clean-two-cpus", 2 },
 		{ "abba-deadlock", 2 }, { "sync-in-reader", 1 },
 	};
 
@@ -404,12 +408,12 @@ static void test_clean_two_cpus_fires_no_oracle(void **state)
  * and 2 add theirs only if they beat section 0's publication, which real
  * threads rarely do.  Either way the pool pages are the PFNs' ceiling / 510.
  */
-static void test_d13_pool_boundary_fills_the_first_pool_page_exactly(void **state)
+static void test_pool_boundary_scenario_fills_the_first_pool_page_exactly(void **state)
 {
 	struct scenario_result res;
 
 	(void)state;
-	run_builtin("d13-pool-boundary", &res);
+	run_builtin("d12-loser-slotless", &res);
 	assert_int_equal(res.allocs, 508 + 2 + 2);
 	assert_true(res.early.pfns_recorded >= 510);
 	assert_true(res.early.pfns_recorded <= 514);
@@ -704,7 +708,7 @@ int main(void)
 		cmocka_unit_test(test_line_over_4096_characters_is_an_error_not_a_crash),
 		cmocka_unit_test(test_load_reads_a_file_and_errors_name_its_path),
 		cmocka_unit_test_teardown(test_clean_two_cpus_fires_no_oracle, teardown_log),
-		cmocka_unit_test_teardown(test_d13_pool_boundary_fills_the_first_pool_page_exactly, teardown_log),
+		cmocka_unit_test_teardown(test_pool_boundary_scenario_fills_the_first_pool_page_exactly, teardown_log),
 		cmocka_unit_test_teardown(test_pool_boundary_is_crossed_when_cpu_allocations_precede_page_ext, teardown_log),
 		cmocka_unit_test_teardown(test_d7_and_d8_run_to_completion_under_the_free_backend, teardown_log),
 		cmocka_unit_test_teardown(test_early_page_is_stamped_empty_by_page_ext_init_on_cpu0, teardown_log),
