@@ -191,27 +191,28 @@ int gfp_parse(const char *s, size_t len, gfp_t *out, const char **bad)
 }
 
 /*
- * Zones a kernel built for this machine has besides DMA/DMA32/NORMAL.  On
- * 64-bit there is no ZONE_HIGHMEM (the kernel's OPT_ZONE_HIGHMEM is
- * ZONE_NORMAL) and no ZONE_MOVABLE is set up (no movablecore=), so both
- * collapse into ZONE_NORMAL; the 32-bit and movable issues change these.
- */
-#define OPT_ZONE_HIGHMEM	ZONE_NORMAL
-#define OPT_ZONE_MOVABLE	ZONE_NORMAL
-
-/*
  * The kernel's GFP_ZONE_TABLE: the zone modifiers are exclusive except that
  * __GFP_MOVABLE combines with the others; __GFP_MOVABLE alone does not leave
- * ZONE_NORMAL, only together with __GFP_HIGHMEM does it select ZONE_MOVABLE.
+ * ZONE_NORMAL (it only picks the movable migratetype), only together with
+ * __GFP_HIGHMEM does it select ZONE_MOVABLE, whether or not the machine has
+ * one (the zonelist then starts below it).  OPT_ZONE_HIGHMEM and
+ * OPT_ZONE_DMA32 depend on the build: a 64-bit kernel has no ZONE_HIGHMEM
+ * (so __GFP_HIGHMEM means ZONE_NORMAL), a 32-bit x86 kernel has no
+ * CONFIG_ZONE_DMA32 (so __GFP_DMA32 means ZONE_NORMAL).
  */
 enum zone_type gfp_zone(gfp_t gfp)
 {
+	bool is_32bit = mem_bits_per_long() == 32;
+
 	if (gfp & __GFP_DMA)
 		return ZONE_DMA;
 	if (gfp & __GFP_DMA32)
-		return ZONE_DMA32;
-	if (gfp & __GFP_HIGHMEM)
-		return (gfp & __GFP_MOVABLE) ? OPT_ZONE_MOVABLE : OPT_ZONE_HIGHMEM;
+		return is_32bit ? ZONE_NORMAL : ZONE_DMA32;
+	if (gfp & __GFP_HIGHMEM) {
+		if (gfp & __GFP_MOVABLE)
+			return ZONE_MOVABLE;
+		return is_32bit ? ZONE_HIGHMEM : ZONE_NORMAL;
+	}
 	return ZONE_NORMAL;
 }
 

@@ -64,6 +64,13 @@ typedef unsigned int gfp_t;
  * NO_CODETAG may be passed in (§2.8).
  */
 #define ALLOC_DEFAULT		0x0u
+/*
+ * internal: ignore the watermarks entirely.  The slow path grants it to
+ * __GFP_MEMALLOC without __GFP_NOMEMALLOC (__gfp_pfmemalloc_flags), so such
+ * a request may take the very last free page; what a __GFP_HIGH request
+ * leaves below its reserve is exactly what D18 needs exhausted.
+ */
+#define ALLOC_NO_WATERMARKS	0x04u
 #define ALLOC_NON_BLOCK		0x10u	/* internal: caller cannot block */
 #define ALLOC_MIN_RESERVE	0x20u	/* internal: granted by __GFP_HIGH */
 #define ALLOC_NOLOCK		0x400u	/* the former ALLOC_TRYLOCK bit */

@@ -12,6 +12,20 @@
  *   (order 9) each with a migratetype, SPARSEMEM sections of 128 MiB.
  *   ZONE_DMA  [0, 16 MiB)   ZONE_DMA32 [16 MiB, 4 GiB)   ZONE_NORMAL [4 GiB, end)
  *   The first 1 MiB is reserved (never in the buddy allocator), as on x86.
+ * 32-bit x86 (bits_per_long 32, at most 4 GiB; no CONFIG_ZONE_DMA32):
+ *   ZONE_DMA  [0, 16 MiB)   ZONE_NORMAL [16 MiB, 896 MiB)   ZONE_HIGHMEM [896 MiB, end)
+ *   Only lowmem (below 896 MiB) has a kernel mapping: page_address() of a
+ *   highmem page is NULL, so code that writes through it oopses (D14).  The
+ *   allocator's own accesses to page bodies go through kmap_local_page().
+ * ZONE_MOVABLE (movable_bytes > 0, the kernel's movablecore=): the top
+ *   movable_bytes of memory, rounded up to pageblocks, taken from whatever
+ *   zones lie there; every other zone must keep 16 MiB.  Only gfp_zone() ==
+ *   ZONE_MOVABLE requests (__GFP_HIGHMEM | __GFP_MOVABLE) may use it, and all
+ *   its pageblocks stay MIGRATE_MOVABLE.  Deviation: the kernel takes
+ *   ZONE_MOVABLE only from the highest populated zone (a bigger movablecore=
+ *   is clamped to it); bootsim takes the size asked for.
+ * Zonelist: from gfp_zone(gfp) down to ZONE_DMA, skipping empty zones (on
+ *   32-bit: HighMem → Normal → DMA).
  *
  * Page states (exactly one per PFN; checked by mem_check_invariants()):
  *   - PG_buddy head: first page of a free block of 2^order pages, on the free
@@ -42,6 +56,15 @@
  *   | mem_claim_block              | any CPU (trace replay)     | zone->lock     |
  *   | mem_check_invariants         | CPUs stopped               | takes locks    |
  *   | mem_for_each_allocated_block | CPUs stopped               | none           |
+ *   | page_flags / set_page_flags  | any CPU                    | relaxed atomic |
+ *
+ * page->flags is shared with compressed-mode allocation tagging, which keeps
+ * a tag index in bits PG_TAG_MASK and updates it with a cmpxchg loop without
+ * any zone lock (§2.2, §2.4).  The allocator stores only to flags of pages it
+ * owns (a block being allocated, freed or split), and keeps the tag bits of
+ * allocated pages; but it reads the flags of neighbouring blocks (buddy
+ * merging, head search, the invariant walk) whose owners may be tagging them
+ * at that moment.  So every access is an untorn atomic one.
  */
 #ifndef ALLOC_MM_H
 #define ALLOC_MM_H
@@ -82,6 +105,15 @@ static inline int numa_mem_id(void)
 #define PG_hwpoison		0x8u
 #define PG_compound		0x10u	/* allocated with __GFP_COMP */
 #define PG_split_tail		0x20u	/* bootsim: a tail page made by split_page() */
+/*
+ * Bits 6..23 are the page-flag bits no PG_* flag uses: compressed-mode
+ * allocation tagging stores its tag index there (§2.2; alloc_tag/ owns the
+ * encoding).  The allocator preserves them on allocated pages; free pages
+ * carry none, because the free hook clears the slot first.
+ */
+#define PG_TAG_SHIFT		6
+#define PG_TAG_BITS		18
+#define PG_TAG_MASK		(((1u << PG_TAG_BITS) - 1) << PG_TAG_SHIFT)
 #define PG_ORDER_SHIFT		24
 #define PG_ORDER_MASK		(0xfu << PG_ORDER_SHIFT)
 #define PG_MT_SHIFT		28	/* buddy: the free list's migratetype */
@@ -136,9 +168,29 @@ struct zone {
 /* Parameters of the simulated machine's memory. */
 struct mem_params {
 	unsigned long long mem_bytes;	/* rounded down to a pageblock */
-	int bits_per_long;		/* 64 (default) or 32 (issue 4) */
+	int bits_per_long;		/* 64 (default; 0 means 64) or 32 */
 	unsigned long reserved_low_pages;	/* default 256 (1 MiB) */
+	unsigned long long movable_bytes;	/* ZONE_MOVABLE at the top; 0: none */
 };
+
+#define MEM_MIN_BYTES		(16ULL << 20)
+#define MEM_MAX_BYTES_32BIT	(4ULL << 30)
+
+/* What mem_setup() refuses in a struct mem_params (it returns -EINVAL). */
+enum mem_params_fault {
+	MEM_PARAMS_OK,
+	MEM_PARAMS_BAD_BITS,		/* bits_per_long neither 32 nor 64 */
+	MEM_PARAMS_TOO_SMALL,		/* less than MEM_MIN_BYTES */
+	MEM_PARAMS_OVER_4G_32BIT,	/* more than 4 GiB on a 32-bit machine */
+	MEM_PARAMS_TOO_MANY_PFNS,	/* free lists link PFNs in 32 bits */
+	MEM_PARAMS_RESERVED_ALL,	/* reserved_low_pages covers everything */
+	MEM_PARAMS_MOVABLE_TOO_BIG,	/* the other zones keep < MEM_MIN_BYTES */
+};
+enum mem_params_fault mem_check_params(const struct mem_params *params);
+/* One line for people: "more than 4 GiB of memory on a 32-bit machine". */
+const char *mem_params_fault_text(enum mem_params_fault fault);
+/* ZONE_MOVABLE's size in pages for @movable_bytes: rounded up to pageblocks. */
+unsigned long mem_movable_pages(unsigned long long movable_bytes);
 
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
@@ -154,8 +206,12 @@ extern struct pglist_data contig_page_data;
 #define NODE_DATA(nid)	(&contig_page_data)
 extern unsigned long max_pfn;
 
+/* 0, -EBUSY (a machine is up), -EINVAL (see mem_check_params) or -ENOMEM. */
 int mem_setup(const struct mem_params *params);
 void mem_teardown(void);
+
+/* BITS_PER_LONG of the simulated machine: 64 or 32 (64 when none is set up). */
+unsigned int mem_bits_per_long(void);
 
 static inline struct page *pfn_to_page(unsigned long pfn)
 {
@@ -175,9 +231,37 @@ static inline bool pfn_valid(unsigned long pfn)
 /* The page body; NULL for a 32-bit highmem page without a kernel mapping. */
 void *page_address(const struct page *page);
 struct page *virt_to_page(const void *addr);
+/*
+ * The body of any page, highmem included: the kernel maps a highmem page for
+ * a moment (clear_highpage() does this for __GFP_ZERO).  Not a kernel-mapped
+ * address: never hand it to virt_to_page().
+ */
+void *kmap_local_page(const struct page *page);
+static inline void kunmap_local(const void *addr)
+{
+	(void)addr;
+}
 
 struct zone *page_zone(const struct page *page);
 int get_pageblock_migratetype(const struct page *page);
+
+/*
+ * Is @page placed where only movable memory belongs: in ZONE_MOVABLE, or in
+ * a MIGRATE_MOVABLE pageblock?  A pinned kernel page (such as an early-PFN
+ * tracking page) placed so is a mobility violation: memory offlining and
+ * compaction cannot move it (D14).
+ */
+bool page_in_movable_placement(const struct page *page);
+
+static inline uint32_t page_flags(const struct page *page)
+{
+	return __atomic_load_n(&page->flags, __ATOMIC_RELAXED);
+}
+
+static inline void set_page_flags(struct page *page, uint32_t flags)
+{
+	__atomic_store_n(&page->flags, flags, __ATOMIC_RELAXED);
+}
 
 static inline int page_ref_count(const struct page *page)
 {
@@ -196,18 +280,18 @@ static inline bool put_page_testzero(struct page *page)
 
 static inline bool PageHead(const struct page *page)
 {
-	return page->flags & PG_head;
+	return page_flags(page) & PG_head;
 }
 
 static inline bool PageCompound(const struct page *page)
 {
-	return page->flags & PG_compound;
+	return page_flags(page) & PG_compound;
 }
 
 /* Not a kernel flag: lets the oracles tell D17's untagged split tails. */
 static inline bool PageSplitTail(const struct page *page)
 {
-	return page->flags & PG_split_tail;
+	return page_flags(page) & PG_split_tail;
 }
 
 /*
@@ -239,7 +323,9 @@ void mem_set_hooks(const struct alloc_hooks *hooks);
  * ALLOC_CALLER_MASK bits (else WARN_ON and NULL, §2.8).  Zone from
  * gfp_zone(@gfp) with fallback to lower zones; migratetype from @gfp with
  * fallback stealing; __GFP_HIGH may dip below the min watermark by half;
- * __GFP_ZERO zeroes the body.  Calls might_alloc(@gfp): a blocking @gfp in
+ * __GFP_MEMALLOC without __GFP_NOMEMALLOC ignores the watermarks
+ * (ALLOC_NO_WATERMARKS) and may take the last free page; __GFP_ZERO zeroes
+ * the body (highmem too).  Calls might_alloc(@gfp): a blocking @gfp in
  * atomic or RCU-reader context is reported as "sleeping function called from
  * invalid context".  Returns NULL on failure.
  */
@@ -281,6 +367,7 @@ enum bad_free_reason {
 /* Counts of bad frees reported since setup. */
 unsigned long mem_bad_free_count(void);
 
+/* DMA, DMA32 (64-bit) and Normal even when empty; HighMem and Movable when populated. */
 struct mem_zone_stats {
 	const char *name;
 	unsigned long start_pfn, spanned, present, free_pages;

@@ -11,6 +11,7 @@
  * allocate and free pages themselves.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,12 @@ static struct alloc_hooks hooks;
 static int debug_level;
 static unsigned long bad_free_count;
 static bool mem_ready;
-/* Number of zones this machine has; ZONE_HIGHMEM/MOVABLE come later. */
+/* Zones walked by setup, stats and checks: all of them once set up (some empty). */
 static int nr_zones;
+/* BITS_PER_LONG of the machine; gfp_zone() and page_address() depend on it. */
+static unsigned int machine_bits = 64;
+/* First PFN without a kernel mapping (896 MiB on 32-bit); max_pfn on 64-bit. */
+static unsigned long highmem_start_pfn;
 /* Low memory kept out of the allocator, [0, reserved_end_pfn). */
 static unsigned long reserved_end_pfn;
 /* Zeroing large bodies by dropping them keeps zeroed tables out of RSS. */
@@ -61,7 +66,11 @@ static struct deferred_blocks deferred[MAX_NR_ZONES];
 #define ZERO_MADVISE_MIN	(64UL << 10)
 #define DMA_END_PFN		((16ULL << 20) >> PAGE_SHIFT)
 #define DMA32_END_PFN		((4ULL << 30) >> PAGE_SHIFT)
-#define MIN_MEM_BYTES		(16ULL << 20)
+/* x86-32: the kernel maps the low 896 MiB; above it is ZONE_HIGHMEM. */
+#define LOWMEM_END_PFN_32	((896ULL << 20) >> PAGE_SHIFT)
+#define MIN_MEM_PAGES		(MEM_MIN_BYTES >> PAGE_SHIFT)
+/* mm/internal.h: the min watermark of highmem/movable zones is clamped to this. */
+#define SWAP_CLUSTER_MAX	32UL
 /* Kernel default vm.watermark_scale_factor: 10 / 10000 of a zone. */
 #define WATERMARK_SCALE_FACTOR	10
 
@@ -88,7 +97,7 @@ static inline int flags_mt(uint32_t flags)
 
 static inline bool PageBuddy(const struct page *page)
 {
-	return page->flags & PG_buddy;
+	return page_flags(page) & PG_buddy;
 }
 
 static inline void set_page_refcount(struct page *page, int v)
@@ -142,9 +151,15 @@ static inline void account_free(struct zone *zone, long nr)
 			 __ATOMIC_RELAXED);
 }
 
+/*
+ * The tag bits stay: a block being allocated has none (its free cleared
+ * them), but split_page() and the partial free re-mark pages that are live
+ * and tagged in compressed mode.
+ */
 static inline void set_allocated_head(struct page *page, unsigned int order, bool comp)
 {
-	page->flags = PG_head | (order << PG_ORDER_SHIFT) | (comp ? PG_compound : 0);
+	set_page_flags(page, (page_flags(page) & PG_TAG_MASK) | PG_head |
+		       (order << PG_ORDER_SHIFT) | (comp ? PG_compound : 0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -156,7 +171,7 @@ static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int o
 	struct page *page = pfn_to_page(pfn);
 	uint32_t first = area->free_list[mt];
 
-	page->flags = PG_buddy | (order << PG_ORDER_SHIFT) | ((uint32_t)mt << PG_MT_SHIFT);
+	set_page_flags(page, PG_buddy | (order << PG_ORDER_SHIFT) | ((uint32_t)mt << PG_MT_SHIFT));
 	page->buddy_prev = NO_PFN;
 	page->buddy_next = first;
 	if (first != NO_PFN)
@@ -237,7 +252,7 @@ static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsign
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
-	int mt = flags_mt(page->flags);
+	int mt = flags_mt(page_flags(page));
 
 	if (page->buddy_prev != NO_PFN)
 		pfn_to_page(page->buddy_prev)->buddy_next = page->buddy_next;
@@ -245,7 +260,7 @@ static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsign
 		area->free_list[mt] = page->buddy_next;
 	if (page->buddy_next != NO_PFN)
 		pfn_to_page(page->buddy_next)->buddy_prev = page->buddy_prev;
-	page->flags = 0;
+	set_page_flags(page, 0);
 	page->buddy_next = page->buddy_prev = NO_PFN;
 	area->nr_free--;
 }
@@ -380,7 +395,11 @@ static bool zone_watermark_ok(struct zone *zone, unsigned int order,
 	return free - (1L << order) >= min;
 }
 
-/* Walk the zonelist from gfp's zone down to ZONE_DMA. */
+/*
+ * Walk the zonelist from gfp's zone down to ZONE_DMA: only a request whose
+ * gfp_zone() is ZONE_MOVABLE starts in ZONE_MOVABLE, only a highmem one in
+ * ZONE_HIGHMEM.  ALLOC_NO_WATERMARKS skips the check (try_this_zone).
+ */
 static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 					   unsigned int alloc_flags,
 					   enum zone_watermarks mark)
@@ -393,7 +412,8 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 
 		if (!zone->present_pages)
 			continue;
-		if (!zone_watermark_ok(zone, order, mark, alloc_flags))
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_ok(zone, order, mark, alloc_flags))
 			continue;
 		spin_lock(&zone->lock);
 		pfn = __rmqueue(zone, order, mt);
@@ -423,20 +443,44 @@ static unsigned int gfp_to_alloc_flags(gfp_t gfp)
 }
 
 /*
+ * __gfp_pfmemalloc_flags(): the right to ignore watermarks.  Of the kernel's
+ * reasons only the gfp ones exist here (no PF_MEMALLOC tasks, no OOM
+ * victims, no softirqs): __GFP_MEMALLOC unless __GFP_NOMEMALLOC vetoes it.
+ */
+static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
+{
+	if (gfp & __GFP_NOMEMALLOC)
+		return 0;
+	if (gfp & __GFP_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	return 0;
+}
+
+/*
  * Fast path against WMARK_LOW, then the slow path against WMARK_MIN with the
- * reserves gfp grants.  There is no reclaim, compaction or OOM killer: what
+ * reserves gfp grants, then, for a __GFP_MEMALLOC caller, once more with no
+ * watermark at all (the reserve flags replace the others; the caller's own
+ * flags stay, §2.8).  There is no reclaim, compaction or OOM killer: what
  * the slow path cannot find is a failure.  *alloc_flags is updated to what
  * the successful attempt used, as the kernel hands it to prep_new_page().
  */
 static struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
 				       unsigned int *alloc_flags)
 {
+	unsigned int caller_flags = *alloc_flags, reserve_flags;
 	struct page *page;
 
 	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_LOW);
 	if (page)
 		return page;
 	*alloc_flags |= gfp_to_alloc_flags(gfp);
+	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
+	if (page)
+		return page;
+	reserve_flags = gfp_pfmemalloc_flags(gfp);
+	if (!reserve_flags)
+		return NULL;
+	*alloc_flags = reserve_flags | caller_flags;
 	return get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
 }
 
@@ -488,18 +532,17 @@ static void count_alloc_failure(gfp_t gfp)
 	}
 }
 
+/* clear_highpage() for every page: highmem bodies are mapped for the moment. */
 static void zero_pages(struct page *page, unsigned int order)
 {
-	void *addr = page_address(page);
+	void *addr = kmap_local_page(page);
 	size_t bytes = PAGE_SIZE << order;
 
-	if (!addr)
-		return;
 	/* Anonymous private memory reads back as zeroes once dropped. */
-	if (bytes >= ZERO_MADVISE_MIN && zero_by_madvise &&
-	    !madvise(addr, bytes, MADV_DONTNEED))
-		return;
-	memset(addr, 0, bytes);
+	if (!(bytes >= ZERO_MADVISE_MIN && zero_by_madvise &&
+	      !madvise(addr, bytes, MADV_DONTNEED)))
+		memset(addr, 0, bytes);
+	kunmap_local(addr);
 }
 
 static void debug_check(void)
@@ -657,7 +700,7 @@ static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int o
 {
 	int mt = pfnblock_mt(pfn);
 
-	pfn_to_page(pfn)->flags = 0;
+	set_page_flags(pfn_to_page(pfn), 0);
 	account_free(zone, 1L << order);
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1UL << order);
@@ -666,7 +709,7 @@ static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int o
 		if (!zone_spans_pfn(zone, buddy_pfn))
 			break;
 		buddy = pfn_to_page(buddy_pfn);
-		if (!PageBuddy(buddy) || flags_order(buddy->flags) != order)
+		if (!PageBuddy(buddy) || flags_order(page_flags(buddy)) != order)
 			break;
 		del_page_from_free_list(zone, buddy_pfn, order);
 		if (order >= pageblock_order && pfnblock_mt(buddy_pfn) != mt)
@@ -723,7 +766,7 @@ static unsigned long find_containing_head(const struct zone *zone, unsigned long
 			continue;
 		if (head < zone->zone_start_pfn)
 			break;
-		flags = pfn_to_page(head)->flags;
+		flags = page_flags(pfn_to_page(head));
 		if ((flags & (PG_buddy | PG_head)) && flags_order(flags) >= k)
 			return head;
 	}
@@ -752,7 +795,7 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
 	}
 
 	spin_lock(&zone->lock);
-	flags = page->flags;
+	flags = page_flags(page);
 	if (flags & PG_reserved) {
 		why = BAD_FREE_RESERVED;
 	} else if (flags & PG_buddy) {
@@ -855,11 +898,11 @@ void split_page(struct page *page, unsigned int order)
 		return;
 	zone = page_zone(page);
 	spin_lock(&zone->lock);
-	ok = flags_order(page->flags) == order;
+	ok = flags_order(page_flags(page)) == order;
 	if (ok) {
 		for (unsigned long i = 1; i < (1UL << order); i++) {
 			set_allocated_head(page + i, 0, false);
-			page[i].flags |= PG_split_tail;
+			set_page_flags(page + i, page_flags(page + i) | PG_split_tail);
 			set_page_refcount(page + i, 1);
 		}
 		set_allocated_head(page, 0, false);
@@ -915,13 +958,13 @@ struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
 		if (cand < zone->zone_start_pfn)
 			break;
 		p = pfn_to_page(cand);
-		if (PageBuddy(p) && flags_order(p->flags) == k) {
+		if (PageBuddy(p) && flags_order(page_flags(p)) == k) {
 			head = cand;
 			break;
 		}
 	}
 	if (head != NO_PFN) {
-		int mt = flags_mt(pfn_to_page(head)->flags);
+		int mt = flags_mt(page_flags(pfn_to_page(head)));
 
 		del_page_from_free_list(zone, head, k);
 		/* Give back the half that does not hold the wanted block, down to @order. */
@@ -971,17 +1014,27 @@ static unsigned long int_sqrt(unsigned long x)
 	return r;
 }
 
+/* is_highmem(zone) || zone_idx(zone) == ZONE_MOVABLE: no kernel reserve there. */
+static bool zone_is_highmem_or_movable(enum zone_type idx)
+{
+	return idx == ZONE_HIGHMEM || idx == ZONE_MOVABLE;
+}
+
 /*
  * init_per_zone_wmark_min() + __setup_per_zone_wmarks(): min_free_kbytes
- * grows with the square root of low memory, each zone gets a share of it in
- * proportion to its size, and low/high sit a scale-factor step above min.
+ * grows with the square root of low memory (the zones GFP_KERNEL can use),
+ * each low zone gets a share of it in proportion to its size, and low/high
+ * sit a scale-factor step above min.  HighMem and Movable zones hold no
+ * kernel allocations to protect: their min is only managed/1024 clamped to
+ * [SWAP_CLUSTER_MAX, 128], their step still the proportional share.
  */
 static void setup_per_zone_wmarks(void)
 {
 	unsigned long lowmem_pages = 0, min_free_kbytes, pages_min;
 
 	for (int i = 0; i < nr_zones; i++)
-		lowmem_pages += zone_of(i)->present_pages;
+		if (!zone_is_highmem_or_movable(i))
+			lowmem_pages += zone_of(i)->present_pages;
 	if (!lowmem_pages)
 		return;
 	min_free_kbytes = int_sqrt(lowmem_pages * (PAGE_SIZE >> 10) * 16);
@@ -990,10 +1043,13 @@ static void setup_per_zone_wmarks(void)
 
 	for (int i = 0; i < nr_zones; i++) {
 		struct zone *zone = zone_of(i);
-		unsigned long wmin = pages_min * zone->present_pages / lowmem_pages;
-		unsigned long step = max(wmin >> 2,
+		unsigned long share = pages_min * zone->present_pages / lowmem_pages;
+		unsigned long wmin = share;
+		unsigned long step = max(share >> 2,
 					 zone->present_pages * WATERMARK_SCALE_FACTOR / 10000);
 
+		if (zone_is_highmem_or_movable(i) && zone->present_pages)
+			wmin = min(max(zone->present_pages / 1024, SWAP_CLUSTER_MAX), 128UL);
 		zone->watermark[WMARK_MIN] = wmin;
 		zone->watermark[WMARK_LOW] = wmin + step;
 		zone->watermark[WMARK_HIGH] = wmin + 2 * step;
@@ -1011,8 +1067,8 @@ static void add_to_free_list_tail(struct zone *zone, unsigned long pfn, unsigned
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
 
-	page->flags = PG_buddy | (order << PG_ORDER_SHIFT) |
-		      ((uint32_t)MIGRATE_MOVABLE << PG_MT_SHIFT);
+	set_page_flags(page, PG_buddy | (order << PG_ORDER_SHIFT) |
+		       ((uint32_t)MIGRATE_MOVABLE << PG_MT_SHIFT));
 	page->buddy_prev = tail[order];
 	page->buddy_next = NO_PFN;
 	if (tail[order] != NO_PFN)
@@ -1126,29 +1182,109 @@ static void mem_release(void)
 	max_pfn = 0;
 	nr_zones = 0;
 	reserved_end_pfn = 0;
+	highmem_start_pfn = 0;
+	machine_bits = 64;
+}
+
+unsigned long mem_movable_pages(unsigned long long movable_bytes)
+{
+	unsigned long long pages = movable_bytes / PAGE_SIZE + !!(movable_bytes % PAGE_SIZE);
+
+	/* Saturate rather than wrap: a huge request must still fail the check. */
+	if (pages > ULONG_MAX - pageblock_nr_pages)
+		return ULONG_MAX & ~(pageblock_nr_pages - 1);
+	return (unsigned long)ALIGN(pages, (unsigned long long)pageblock_nr_pages);
+}
+
+enum mem_params_fault mem_check_params(const struct mem_params *params)
+{
+	int bits = params->bits_per_long ? params->bits_per_long : 64;
+	unsigned long long pages;
+
+	if (bits != 64 && bits != 32)
+		return MEM_PARAMS_BAD_BITS;
+	if (params->mem_bytes < MEM_MIN_BYTES)
+		return MEM_PARAMS_TOO_SMALL;
+	/* No PAE: a 32-bit machine addresses 4 GiB. */
+	if (bits == 32 && params->mem_bytes > MEM_MAX_BYTES_32BIT)
+		return MEM_PARAMS_OVER_4G_32BIT;
+	pages = (params->mem_bytes >> PAGE_SHIFT) & ~(unsigned long long)(pageblock_nr_pages - 1);
+	/* Free lists link PFNs in 32 bits. */
+	if (pages >= NO_PFN)
+		return MEM_PARAMS_TOO_MANY_PFNS;
+	if (params->reserved_low_pages >= pages)
+		return MEM_PARAMS_RESERVED_ALL;
+	if (params->movable_bytes &&
+	    mem_movable_pages(params->movable_bytes) > pages - MIN_MEM_PAGES)
+		return MEM_PARAMS_MOVABLE_TOO_BIG;
+	return MEM_PARAMS_OK;
+}
+
+const char *mem_params_fault_text(enum mem_params_fault fault)
+{
+	switch (fault) {
+	case MEM_PARAMS_OK:
+		return "fine";
+	case MEM_PARAMS_BAD_BITS:
+		return "bits_per_long is neither 32 nor 64";
+	case MEM_PARAMS_TOO_SMALL:
+		return "less than 16 MiB of memory";
+	case MEM_PARAMS_OVER_4G_32BIT:
+		return "more than 4 GiB of memory on a 32-bit machine";
+	case MEM_PARAMS_TOO_MANY_PFNS:
+		return "more PFNs than the 32-bit free-list links reach (16 TiB)";
+	case MEM_PARAMS_RESERVED_ALL:
+		return "the reserved low memory covers all memory";
+	case MEM_PARAMS_MOVABLE_TOO_BIG:
+		return "ZONE_MOVABLE leaves less than 16 MiB to the other zones";
+	}
+	return "invalid memory parameters";
+}
+
+/*
+ * The zone ranges before ZONE_MOVABLE: 64-bit DMA/DMA32/Normal at 16 MiB and
+ * 4 GiB, 32-bit DMA/Normal/HighMem at 16 MiB and 896 MiB.  ZONE_MOVABLE then
+ * takes [movable_start, end) out of them, as the kernel's
+ * adjust_zone_range_for_zone_movable() does: a zone spanning movable_start
+ * ends there, a zone above it is empty.
+ */
+static void init_zones(unsigned long pages, unsigned long movable_start)
+{
+	unsigned long end[MAX_NR_ZONES];
+	unsigned long start = 0;
+
+	if (machine_bits == 32) {
+		end[ZONE_DMA] = min(pages, DMA_END_PFN);
+		end[ZONE_DMA32] = end[ZONE_DMA];	/* no CONFIG_ZONE_DMA32 */
+		end[ZONE_NORMAL] = min(pages, LOWMEM_END_PFN_32);
+		end[ZONE_HIGHMEM] = pages;
+	} else {
+		end[ZONE_DMA] = min(pages, DMA_END_PFN);
+		end[ZONE_DMA32] = min(pages, DMA32_END_PFN);
+		end[ZONE_NORMAL] = pages;
+		end[ZONE_HIGHMEM] = pages;		/* no ZONE_HIGHMEM on 64-bit */
+	}
+	for (int i = ZONE_DMA; i < ZONE_MOVABLE; i++) {
+		unsigned long zend = min(end[i], movable_start);
+
+		init_zone(i, min(start, zend), zend);
+		start = max(start, end[i]);
+	}
+	init_zone(ZONE_MOVABLE, movable_start, pages);
 }
 
 int mem_setup(const struct mem_params *params)
 {
 	struct pglist_data *pgdat = &contig_page_data;
-	unsigned long pages, nr_pageblocks;
-	int bits;
+	unsigned long pages, nr_pageblocks, movable_start;
 
 	if (mem_ready)
 		return -EBUSY;
-	if (!params)
-		return -EINVAL;
-	bits = params->bits_per_long ? params->bits_per_long : 64;
-	if (bits != 64)
-		return -EINVAL;
-	if (params->mem_bytes < MIN_MEM_BYTES)
+	if (!params || mem_check_params(params) != MEM_PARAMS_OK)
 		return -EINVAL;
 	pages = (unsigned long)(params->mem_bytes >> PAGE_SHIFT) & ~(pageblock_nr_pages - 1);
-	/* Free lists link PFNs in 32 bits. */
-	if (pages >= NO_PFN)
-		return -EINVAL;
-	if (params->reserved_low_pages >= pages)
-		return -EINVAL;
+	movable_start = params->movable_bytes ?
+			pages - mem_movable_pages(params->movable_bytes) : pages;
 
 	memset(pgdat, 0, sizeof(*pgdat));
 	pgdat->phys_bytes = pages * PAGE_SIZE;
@@ -1174,18 +1310,16 @@ int mem_setup(const struct mem_params *params)
 	pgdat->node_spanned_pages = pages;
 	reserved_end_pfn = params->reserved_low_pages;
 	zero_by_madvise = sysconf(_SC_PAGESIZE) == (long)PAGE_SIZE;
-	nr_zones = ZONE_NORMAL + 1;
+	nr_zones = MAX_NR_ZONES;
 	bad_free_count = 0;
+	machine_bits = params->bits_per_long == 32 ? 32 : 64;
+	highmem_start_pfn = machine_bits == 32 ? min(pages, LOWMEM_END_PFN_32) : pages;
 
-	init_zone(ZONE_DMA, 0, min(pages, DMA_END_PFN));
-	init_zone(ZONE_DMA32, min(pages, DMA_END_PFN), min(pages, DMA32_END_PFN));
-	init_zone(ZONE_NORMAL, min(pages, DMA32_END_PFN), pages);
-	/* Not configured on 64-bit yet: empty, and outside the zone walk. */
-	init_zone(ZONE_HIGHMEM, pages, pages);
-	init_zone(ZONE_MOVABLE, pages, pages);
+	/* Empty zones (DMA32 on 32-bit, HighMem on 64-bit, ...) span nothing. */
+	init_zones(pages, movable_start);
 
 	for (unsigned long pfn = 0; pfn < reserved_end_pfn; pfn++) {
-		pfn_to_page(pfn)->flags = PG_reserved;
+		set_page_flags(pfn_to_page(pfn), PG_reserved);
 		set_page_refcount(pfn_to_page(pfn), 1);
 	}
 	for (int i = 0; i < nr_zones; i++)
@@ -1211,7 +1345,26 @@ void mem_teardown(void)
 /* ------------------------------------------------------------------ */
 /* Accessors                                                           */
 
+unsigned int mem_bits_per_long(void)
+{
+	return machine_bits;
+}
+
+/*
+ * Only lowmem is permanently mapped: a 32-bit highmem page has no address
+ * until someone kmaps it, and code that writes through the NULL really
+ * dereferences NULL (D14's oops, which the explorer isolates).
+ */
 void *page_address(const struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	if (pfn >= highmem_start_pfn)
+		return NULL;
+	return contig_page_data.phys + pfn * PAGE_SIZE;
+}
+
+void *kmap_local_page(const struct page *page)
 {
 	return contig_page_data.phys + page_to_pfn(page) * PAGE_SIZE;
 }
@@ -1233,6 +1386,14 @@ struct zone *page_zone(const struct page *page)
 int get_pageblock_migratetype(const struct page *page)
 {
 	return pfnblock_mt(page_to_pfn(page));
+}
+
+bool page_in_movable_placement(const struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return zone_spans_pfn(zone_of(ZONE_MOVABLE), pfn) ||
+	       pfnblock_mt(pfn) == MIGRATE_MOVABLE;
 }
 
 void mem_set_hooks(const struct alloc_hooks *h)
@@ -1261,18 +1422,22 @@ int mem_allocated_order(const struct page *page)
 	if (!base || (uintptr_t)page < base || off % sizeof(struct page) ||
 	    !pfn_valid(off / sizeof(struct page)))
 		return -1;
-	if (!(page->flags & PG_head))
+	if (!(page_flags(page) & PG_head))
 		return -1;
-	return (int)flags_order(page->flags);
+	return (int)flags_order(page_flags(page));
 }
 
 int mem_zone_stats(struct mem_zone_stats *out, int max)
 {
 	int n = 0;
 
-	for (int i = 0; i < nr_zones && n < max; i++, n++) {
+	for (int i = 0; i < nr_zones && n < max; i++) {
 		struct zone *zone = zone_of(i);
 
+		/* Zones a kernel for this machine lacks, or that it leaves empty. */
+		if ((zone_is_highmem_or_movable(i) && !zone->spanned_pages) ||
+		    (i == ZONE_DMA32 && machine_bits == 32))
+			continue;
 		spin_lock(&zone->lock);
 		out[n] = (struct mem_zone_stats){
 			.name = zone->name,
@@ -1286,6 +1451,7 @@ int mem_zone_stats(struct mem_zone_stats *out, int max)
 			.nr_alloc_failed = zone->nr_alloc_failed,
 		};
 		spin_unlock(&zone->lock);
+		n++;
 	}
 	return n;
 }
@@ -1313,7 +1479,7 @@ void mem_for_each_allocated_block(void (*fn)(struct page *head, unsigned int ord
 				pfn += MAX_ORDER_NR_PAGES;
 				continue;
 			}
-			flags = page->flags;
+			flags = page_flags(page);
 			if ((flags & PG_head) && !(flags & PG_buddy))
 				fn(page, flags_order(flags), arg);
 			pfn += block_pages(flags);
@@ -1367,7 +1533,7 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 			pfn += MAX_ORDER_NR_PAGES;
 			continue;
 		}
-		flags = pfn_to_page(pfn)->flags;
+		flags = page_flags(pfn_to_page(pfn));
 		order = flags_order(flags);
 		if (flags == PG_reserved) {
 			reserved++;
@@ -1421,12 +1587,13 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 				p = pfn_to_page(cur);
 				if (!PageBuddy(p))
 					violation(c, "%s order-%u %d list: pfn %#x not free (flags %#x)",
-						  zone->name, order, mt, cur, p->flags);
-				else if (flags_order(p->flags) != order ||
-					 flags_mt(p->flags) != mt)
+						  zone->name, order, mt, cur, page_flags(p));
+				else if (flags_order(page_flags(p)) != order ||
+					 flags_mt(page_flags(p)) != mt)
 					violation(c, "%s order-%u %d list: pfn %#x is order-%u type %d",
 						  zone->name, order, mt, cur,
-						  flags_order(p->flags), flags_mt(p->flags));
+						  flags_order(page_flags(p)),
+						  flags_mt(page_flags(p)));
 				if (p->buddy_prev != prev)
 					violation(c, "%s order-%u %d list: pfn %#x prev %#x, expected %#x",
 						  zone->name, order, mt, cur, p->buddy_prev, prev);

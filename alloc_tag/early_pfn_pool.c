@@ -117,10 +117,6 @@ static alloc_tag_add_func __rcu *alloc_tag_add_early_pfn_ptr __refdata;
 /* ------------------------------------------------------------------ */
 /* The tracking page as storage: one set of accessors per layout        */
 
-/* TEMP until the 32-bit/movable allocator work lands */
-static unsigned int mem_bits_per_long(void) { return 64; }
-static bool page_in_movable_placement(const struct page *page) { (void)page; return false; }
-
 static bool target_is_32bit(void)
 {
 	return mem_bits_per_long() == 32;

@@ -19,6 +19,40 @@ static struct page_ext *page_ext_from_codetag_ref(union codetag_ref *ref)
 	return (struct page_ext *)((char *)ref - page_alloc_tagging_ops.offset);
 }
 
+/* Compressed mode: the index of the slot value @ref (§2.2). */
+static uint32_t ref_to_idx(const union codetag_ref *ref)
+{
+	uint32_t idx;
+
+	if (!ref->ct)
+		return CODETAG_ID_NULL;
+	if (is_codetag_empty(ref))
+		return CODETAG_ID_EMPTY;
+	idx = codetag_index(ct_to_alloc_tag(ref->ct));
+	/* Unregistered or beyond the index space: not referenceable, NULL. */
+	if (idx == CODETAG_NO_INDEX || idx >= PGALLOC_TAG_COMPRESSED_MAX_TAGS)
+		return CODETAG_ID_NULL;
+	return CODETAG_ID_FIRST + idx;
+}
+
+static void idx_to_ref(uint32_t idx, union codetag_ref *ref)
+{
+	struct alloc_tag *tag;
+
+	switch (idx) {
+	case CODETAG_ID_NULL:
+		ref->ct = NULL;
+		break;
+	case CODETAG_ID_EMPTY:
+		set_codetag_empty(ref);
+		break;
+	default:
+		tag = codetag_from_index(idx - CODETAG_ID_FIRST);
+		ref->ct = tag ? &tag->ct : NULL;
+		break;
+	}
+}
+
 bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 		      union pgtag_ref_handle *handle)
 {
@@ -27,6 +61,13 @@ bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 
 	if (!page)
 		return false;
+	if (mem_profiling.compressed) {
+		/* The slot always exists: no RCU, no early path (§2.4). */
+		SIM_POINT("read slot", &page->flags);
+		idx_to_ref(pgalloc_tag_flags_idx(page), ref);
+		handle->page = page;
+		return true;
+	}
 	page_ext = page_ext_get(page);
 	if (!page_ext)
 		return false;
@@ -39,6 +80,23 @@ bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 
 void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
 {
+	if (mem_profiling.compressed) {
+		struct page *page = handle.page;
+		uint32_t idx, old, new;
+
+		if (WARN_ON(!page || !ref))
+			return;
+		idx = ref_to_idx(ref) << PG_TAG_SHIFT;
+		SIM_POINT("write slot", &page->flags);
+		/* Only the tag bits change; the loop retries on any flags update. */
+		old = page_flags(page);
+		do {
+			new = (old & ~PG_TAG_MASK) | idx;
+		} while (unlikely(!__atomic_compare_exchange_n(&page->flags, &old, new, false,
+								 __ATOMIC_SEQ_CST,
+								 __ATOMIC_RELAXED)));
+		return;
+	}
 	SIM_POINT("write slot", handle.ref);
 	WRITE_ONCE(handle.ref->ct, ref->ct);
 }
@@ -69,6 +127,8 @@ bool try_update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *o
 
 void put_page_tag_ref(union pgtag_ref_handle handle)
 {
+	if (mem_profiling.compressed)
+		return;
 	page_ext_put(page_ext_from_codetag_ref(handle.ref));
 }
 
@@ -226,6 +286,16 @@ enum slot_state pgalloc_tag_peek(const struct page *page, struct alloc_tag **tag
 	struct codetag *ct;
 
 	*tag = NULL;
+	if (mem_profiling.compressed) {
+		uint32_t idx = pgalloc_tag_flags_idx(page);
+
+		if (idx == CODETAG_ID_NULL)
+			return SLOT_NULL;
+		if (idx == CODETAG_ID_EMPTY)
+			return SLOT_EMPTY;
+		*tag = codetag_from_index(idx - CODETAG_ID_FIRST);
+		return *tag ? SLOT_TAG : SLOT_NULL;
+	}
 	rcu_read_lock();
 	page_ext = lookup_page_ext(page);
 	if (!page_ext) {

@@ -83,7 +83,13 @@ static void usage(FILE *f)
 	      "\n"
 	      "boot options:\n"
 	      "  --cpus N               simulated CPUs, 1..8192 (default 4)\n"
-	      "  --mem SIZE             memory, e.g. 2G, 64G, 4T (default 8G, min 16M)\n"
+	      "  --mem SIZE             memory, e.g. 2G, 64G, 4T (default 8G, 4G with --bits 32; min 16M)\n"
+	      "  --bits 32|64           machine word size (default 64); 32: x86-32 zones DMA, Normal,\n"
+	      "                         HighMem (unmapped above 896M), at most 4G of memory\n"
+	      "  --movable SIZE         ZONE_MOVABLE of SIZE at the top of memory (movablecore=);\n"
+	      "                         the other zones keep at least 16M (default 0: none)\n"
+	      "  --compressed           tag references in spare page flags (mem_profiling=1,compressed):\n"
+	      "                         no page_ext client, so no early PFNs and no CLEAR\n"
 	      "  --page-ext MODE        early | deferred: when page_ext_init() runs (default deferred)\n"
 	      "  --publish MODE         progressive | flat: how page_ext sections appear (default progressive)\n"
 	      "  --variant ID           early-PFN variant (default L6; see `bootsim variants`)\n"
@@ -134,7 +140,7 @@ enum {
 	OPT_SEED, OPT_JITTER, OPT_JSON, OPT_ALLOCINFO, OPT_LOG, OPT_QUIET,
 	OPT_NO_KMEMLEAK, OPT_NO_DEBUG, OPT_DEBUG_INV, OPT_BASE_EARLY, OPT_PER_CPU,
 	OPT_STACKS, OPT_STACK_PAGES, OPT_CHURN, OPT_CHURN_FREE, OPT_EARLY_FREE,
-	OPT_HELP, OPT_RECORD,
+	OPT_HELP, OPT_RECORD, OPT_BITS, OPT_MOVABLE, OPT_COMPRESSED,
 	/* explore only */
 	OPT_SCENARIO, OPT_BOOT, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
 	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
@@ -165,6 +171,9 @@ static const struct option boot_longopts[] = {
 	{ "churn-free-pct", required_argument, NULL, OPT_CHURN_FREE },
 	{ "early-free-pct", required_argument, NULL, OPT_EARLY_FREE },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "bits", required_argument, NULL, OPT_BITS },
+	{ "movable", required_argument, NULL, OPT_MOVABLE },
+	{ "compressed", no_argument, NULL, OPT_COMPRESSED },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "boot", no_argument, NULL, OPT_BOOT },
@@ -210,9 +219,41 @@ static int bad_value(FILE *err, const char *opt, const char *val, const char *ex
 	return EXIT_USAGE;
 }
 
+/*
+ * The machine the options describe together, as mem_setup() will judge it:
+ * refused here, naming the option at fault, rather than at machine setup.
+ */
+static int check_machine_options(struct machine_config *m, const char *mem_arg,
+				 const char *movable_arg, FILE *err)
+{
+	struct mem_params mp;
+	enum mem_params_fault fault;
+
+	/* A 32-bit machine cannot have the 64-bit default of 8G. */
+	if (!mem_arg && m->bits_per_long == 32)
+		m->mem_bytes = MEM_MAX_BYTES_32BIT;
+	machine_mem_params(m, &mp);
+	fault = mem_check_params(&mp);
+	switch (fault) {
+	case MEM_PARAMS_OK:
+		return 0;
+	case MEM_PARAMS_OVER_4G_32BIT:
+		return bad_value(err, "--mem", mem_arg,
+				 "at most 4G with --bits 32 (a 32-bit machine addresses 4 GiB)");
+	case MEM_PARAMS_MOVABLE_TOO_BIG:
+		return bad_value(err, "--movable", movable_arg,
+				 "a size that leaves at least 16M of --mem to the other zones");
+	default:
+		fprintf(err, "bootsim: --mem: expected a size the allocator accepts, got '%s' (%s)\n",
+			mem_arg ? mem_arg : "8G", mem_params_fault_text(fault));
+		return EXIT_USAGE;
+	}
+}
+
 static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *out, FILE *err)
 {
 	struct boot_options *opt = &cb->opt;
+	const char *mem_arg = NULL, *movable_arg = NULL;
 	unsigned long long v;
 	int c;
 
@@ -232,6 +273,22 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 				return bad_value(err, "--mem", optarg,
 						 "a size from 16M to 16T such as 512M, 8G or 4T");
 			opt->machine.mem_bytes = v;
+			mem_arg = optarg;
+			break;
+		case OPT_BITS:
+			if (strcmp(optarg, "32") && strcmp(optarg, "64"))
+				return bad_value(err, "--bits", optarg, "32 or 64");
+			opt->machine.bits_per_long = optarg[0] == '3' ? 32 : 64;
+			break;
+		case OPT_MOVABLE:
+			if (parse_size(optarg, &v))
+				return bad_value(err, "--movable", optarg,
+						 "a size such as 256M or 2G (0: no ZONE_MOVABLE)");
+			opt->machine.movable_bytes = v;
+			movable_arg = optarg;
+			break;
+		case OPT_COMPRESSED:
+			opt->machine.compressed = true;
 			break;
 		case OPT_PAGE_EXT:
 			if (!strcasecmp(optarg, "early"))
@@ -375,7 +432,7 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			opt->wl.early_free_pct + opt->wl.churn_free_pct);
 		return EXIT_USAGE;
 	}
-	return 0;
+	return check_machine_options(&opt->machine, mem_arg, movable_arg, err);
 }
 
 static FILE *open_output(const char *path, FILE *out, FILE *err, const char *what)

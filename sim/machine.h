@@ -14,6 +14,9 @@
 struct machine_config {
 	unsigned int cpus;
 	unsigned long long mem_bytes;
+	int bits_per_long;		/* 64 (default) or 32: x86-32 with HighMem */
+	unsigned long long movable_bytes;	/* ZONE_MOVABLE (movablecore=); 0: none */
+	bool compressed;		/* sysctl.vm.mem_profiling=1,compressed (§2.1) */
 	enum page_ext_mode publish;	/* progressive (default) or flat */
 	bool kmemleak;
 	bool profiling_debug;		/* CONFIG_MEM_ALLOC_PROFILING_DEBUG */
@@ -23,6 +26,8 @@ struct machine_config {
 };
 
 void machine_config_defaults(struct machine_config *cfg);
+/* The memory parameters machine_setup() hands to mem_setup(). */
+void machine_mem_params(const struct machine_config *cfg, struct mem_params *mp);
 /* Returns 0, or a negative errno with a message in @err. */
 int machine_setup(const struct machine_config *cfg, char *err, size_t errlen);
 void machine_teardown(void);

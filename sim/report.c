@@ -59,6 +59,36 @@ static void human_bytes(char *buf, size_t size, unsigned long long b)
 	snprintf(buf, size, "%llu %s", b, unit[u]);
 }
 
+/*
+ * The machine's zones, when it has one the 64-bit default lacks (HighMem,
+ * Movable): only then do the reports list them, so a default boot's report
+ * stays what it was.  Returns the number of zones in @st, 0 for none.
+ */
+static int extra_zones(struct mem_zone_stats *st)
+{
+	int n = mem_zone_stats(st, MAX_NR_ZONES);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(st[i].name, "HighMem") || !strcmp(st[i].name, "Movable"))
+			return n;
+	return 0;
+}
+
+/* " 32-bit, ZONE_MOVABLE 1 GiB": what sets the machine apart from the default. */
+static void machine_extras(char *buf, size_t size, const struct machine_config *m)
+{
+	char movable[32];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (m->bits_per_long == 32)
+		len += (size_t)snprintf(buf + len, size - len, " 32-bit");
+	if (m->movable_bytes && len < size) {
+		human_bytes(movable, sizeof(movable), m->movable_bytes);
+		snprintf(buf + len, size - len, ", ZONE_MOVABLE %s", movable);
+	}
+}
+
 /* The "oracles:" section shared by boot, scenario and explore reports. */
 void report_oracles_text(FILE *out, const struct oracle_results *o,
 			 const struct early_pfn_stats *e)
@@ -101,12 +131,25 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 	const struct early_pfn_stats *e = &res->early;
 	const struct oracle_results *o = &res->oracles;
 	const struct early_pfn_variant *v = opt->machine.variant;
-	char mem[32];
+	struct mem_zone_stats zs[MAX_NR_ZONES];
+	char mem[32], extras[96];
+	int nz;
 
 	human_bytes(mem, sizeof(mem), opt->machine.mem_bytes);
-	fprintf(out, "bootsim boot: variant %s (%s), %u CPUs, %s, page_ext %s (%s), seed %llu\n",
-		v->id, v->section, opt->machine.cpus, mem, timing_name(opt->timing),
-		publish_name(opt->machine.publish), (unsigned long long)opt->seed);
+	machine_extras(extras, sizeof(extras), &opt->machine);
+	fprintf(out, "bootsim boot: variant %s (%s), %u CPUs, %s%s, page_ext %s (%s)%s, seed %llu\n",
+		v->id, v->section, opt->machine.cpus, mem, extras, timing_name(opt->timing),
+		publish_name(opt->machine.publish),
+		opt->machine.compressed ? ", tags compressed in page flags" : "",
+		(unsigned long long)opt->seed);
+	nz = extra_zones(zs);
+	if (nz) {
+		fprintf(out, "  zones (present/free pages):           ");
+		for (int i = 0; i < nz; i++)
+			fprintf(out, "%s%s %lu/%lu", i ? ", " : "", zs[i].name, zs[i].present,
+				zs[i].free_pages);
+		fputc('\n', out);
+	}
 	fprintf(out, "  allocations before page_ext_init():   %ld\n",
 		res->allocs_before_page_ext_init);
 	fprintf(out, "  allocations without a page_ext slot:  %ld (RECORD calls; %ld skipped by the recursion marker)\n",
@@ -204,6 +247,9 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 	const struct early_pfn_stats *e = &res->early;
 	const struct oracle_results *o = &res->oracles;
 	const struct boot_workload *wl = &opt->wl;
+	const struct machine_config *m = &opt->machine;
+	struct mem_zone_stats zs[MAX_NR_ZONES];
+	int nz = extra_zones(zs);
 
 	fprintf(out, "{\n  \"bootsim\": \"%s\",\n  \"command\": \"boot\",\n", BOOTSIM_VERSION);
 	fprintf(out, "  \"config\": {\"cpus\": %u, \"mem_bytes\": %llu, \"page_ext\": \"%s\", "
@@ -214,6 +260,22 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		(unsigned long long)opt->seed, opt->jitter_ns,
 		opt->machine.kmemleak ? "true" : "false",
 		opt->machine.profiling_debug ? "true" : "false");
+	/* Only what differs from the default machine, so default output stays as it was. */
+	if (m->bits_per_long == 32 || m->movable_bytes || m->compressed) {
+		const char *sep = "    ";
+
+		if (m->bits_per_long == 32) {
+			fprintf(out, "%s\"bits_per_long\": 32", sep);
+			sep = ", ";
+		}
+		if (m->movable_bytes) {
+			fprintf(out, "%s\"movable_bytes\": %llu", sep, m->movable_bytes);
+			sep = ", ";
+		}
+		if (m->compressed)
+			fprintf(out, "%s\"compressed\": true", sep);
+		fputs(",\n", out);
+	}
 	fprintf(out, "    \"workload\": {\"base_early\": %u, \"per_cpu_early\": %g, "
 		"\"stacks_per_cpu\": %u, \"stack_pages\": %u, \"churn_ops\": %u, "
 		"\"churn_free_pct\": %u, \"early_free_pct\": %u}},\n",
@@ -237,6 +299,16 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		"\"kmemleak_slab_pages\": %lu},\n",
 		res->page_ext.sections_published, res->page_ext.total_usage,
 		res->page_ext.entry_size, res->page_ext.kmemleak_slab_pages);
+	if (nz) {
+		fputs("  \"zones\": [", out);
+		for (int i = 0; i < nz; i++) {
+			fprintf(out, "%s{\"name\": \"%s\", \"start_pfn\": %lu, \"spanned\": %lu, "
+				"\"present\": %lu, \"free\": %lu, \"min_watermark\": %lu}",
+				i ? ",\n    " : "\n    ", zs[i].name, zs[i].start_pfn, zs[i].spanned,
+				zs[i].present, zs[i].free_pages, zs[i].min_wmark);
+		}
+		fputs("\n  ],\n", out);
+	}
 	fprintf(out, "  \"allocator\": {\"allocations\": %ld, \"frees\": %ld, \"failures\": %ld, "
 		"\"early_pages_freed_in_window\": %ld, \"bad_frees\": %ld, "
 		"\"invariant_violations\": %ld},\n",

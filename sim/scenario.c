@@ -33,6 +33,7 @@
 #include "alloc/gfp.h"
 #include "alloc_tag/alloc_tag.h"
 #include "alloc_tag/early_pfn.h"
+#include "alloc_tag/pgalloc_tag.h"
 #include "page_ext/page_ext.h"
 #include "cli.h"
 #include "scenario.h"
@@ -123,6 +124,9 @@ struct scenario {
 	char *name, *description, *tag_filename;
 	unsigned long long mem_bytes;
 	enum page_ext_mode publish;
+	int bits_per_long;		/* 64 or 32 */
+	unsigned long long movable_bytes;
+	bool compressed;
 	struct block early, late, cpu[SCENARIO_MAX_CPUS];
 	struct symbol_table groups, locks, events;
 	unsigned int nr_allocs;		/* alloc statements: one tag each */
@@ -140,6 +144,9 @@ struct parser {
 	size_t errlen;
 	struct block *block;		/* NULL before the first block header */
 	bool seen_description, seen_mem, seen_publish, seen_prepare;
+	/* machine directives checked together at the end: where, and as written */
+	unsigned int mem_line, bits_line, movable_line, compressed_line;
+	char mem_text[48], movable_text[48];
 	char buf[SCENARIO_MAX_LINE + 1];
 	char *tok[SCENARIO_MAX_LINE / 2 + 1];
 	unsigned int ntok;
@@ -608,6 +615,15 @@ static int parse_header(struct parser *p, const char *kw, char *rest)
 		p->seen_description = true;
 		return 0;
 	}
+	if (!strcmp(kw, "compressed")) {
+		if (p->compressed_line)
+			return found(p, kw, "one compressed line only");
+		if (expect_end(p, 1))
+			return -1;
+		sc->compressed = true;
+		p->compressed_line = p->line;
+		return 0;
+	}
 	if (p->ntok < 2)
 		return found_eol(p, "a value after '%s'", kw);
 	if (!strcmp(kw, "scenario")) {
@@ -633,6 +649,33 @@ static int parse_header(struct parser *p, const char *kw, char *rest)
 			return -1;
 		sc->mem_bytes = bytes;
 		p->seen_mem = true;
+		p->mem_line = p->line;
+		snprintf(p->mem_text, sizeof(p->mem_text), "%s", p->tok[1]);
+		return 0;
+	}
+	if (!strcmp(kw, "bits")) {
+		if (p->bits_line)
+			return found(p, kw, "one bits line only");
+		if (strcmp(p->tok[1], "32") && strcmp(p->tok[1], "64"))
+			return found(p, p->tok[1], "32 or 64");
+		if (expect_end(p, 2))
+			return -1;
+		sc->bits_per_long = p->tok[1][0] == '3' ? 32 : 64;
+		p->bits_line = p->line;
+		return 0;
+	}
+	if (!strcmp(kw, "movable")) {
+		unsigned long long bytes;
+
+		if (p->movable_line)
+			return found(p, kw, "one movable line only");
+		if (parse_size(p->tok[1], &bytes))
+			return found(p, p->tok[1], "a ZONE_MOVABLE size (e.g. 64M, 1G; 0 for none)");
+		if (expect_end(p, 2))
+			return -1;
+		sc->movable_bytes = bytes;
+		p->movable_line = p->line;
+		snprintf(p->movable_text, sizeof(p->movable_text), "%s", p->tok[1]);
 		return 0;
 	}
 	/* publish */
@@ -666,7 +709,9 @@ static void tokenize(struct parser *p, char *s)
 
 static bool is_header_word(const char *w, size_t n)
 {
-	static const char *const words[] = { "scenario", "description", "mem", "publish" };
+	static const char *const words[] = {
+		"scenario", "description", "mem", "publish", "bits", "movable", "compressed",
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strlen(words[i]) == n && !strncmp(w, words[i], n))
@@ -721,6 +766,52 @@ static int parse_line(struct parser *p, const char *line, size_t len)
 	return parse_statement(p);
 }
 
+/*
+ * The machine directives together: what mem_setup() would refuse, and a
+ * compressed-mode tag index space too small for one tag per alloc line.
+ */
+static int check_machine(struct parser *p)
+{
+	struct scenario *sc = p->sc;
+	struct machine_config cfg;
+	struct mem_params mp;
+	enum mem_params_fault fault;
+	uint32_t room;
+
+	machine_config_defaults(&cfg);
+	scenario_machine_config(sc, &cfg);
+	machine_mem_params(&cfg, &mp);
+	fault = mem_check_params(&mp);
+	switch (fault) {
+	case MEM_PARAMS_OK:
+		break;
+	case MEM_PARAMS_OVER_4G_32BIT:
+		p->line = p->mem_line;
+		return found(p, p->mem_text, "at most 4G with 'bits 32' (a 32-bit machine "
+			     "addresses 4 GiB)");
+	case MEM_PARAMS_MOVABLE_TOO_BIG:
+		p->line = p->movable_line;
+		return found(p, p->movable_text, "a movable size that leaves at least 16M of "
+			     "mem to the other zones");
+	default:
+		p->line = p->mem_line ? p->mem_line : p->line;
+		return found(p, p->mem_line ? p->mem_text : "mem",
+			     "a memory size the allocator accepts (%s)",
+			     mem_params_fault_text(fault));
+	}
+	room = PGALLOC_TAG_COMPRESSED_MAX_TAGS - min(codetag_count(),
+						     PGALLOC_TAG_COMPRESSED_MAX_TAGS);
+	if (sc->compressed && sc->nr_allocs > room) {
+		char count[48];
+
+		p->line = p->compressed_line;
+		snprintf(count, sizeof(count), "%u alloc lines", sc->nr_allocs);
+		return found(p, count, "at most %u with 'compressed' (%d page-flag bits "
+			     "index the tags, one per alloc line)", room, PG_TAG_BITS);
+	}
+	return 0;
+}
+
 /* Whole-file checks: what no single line can tell. */
 static int check_scenario(struct parser *p)
 {
@@ -730,6 +821,8 @@ static int check_scenario(struct parser *p)
 		return parse_error(p, "found end of file; expected a 'scenario NAME' line");
 	if (!sc->nr_cpus)
 		return parse_error(p, "found end of file; expected at least one 'cpu N [COMM]:' block");
+	if (check_machine(p))
+		return -1;
 	for (unsigned int i = 0; i < sc->locks.n; i++) {
 		const struct symbol *l = &sc->locks.v[i];
 
@@ -780,6 +873,7 @@ struct scenario *scenario_parse(const char *text, const char *path,
 	}
 	sc->mem_bytes = SCENARIO_DEFAULT_MEM;
 	sc->publish = PAGE_EXT_PROGRESSIVE;
+	sc->bits_per_long = 64;
 	p->sc = sc;
 	p->path = path;
 	p->err = err;
@@ -916,6 +1010,9 @@ void scenario_machine_config(const struct scenario *sc, struct machine_config *c
 	cfg->cpus = sc->nr_cpus;
 	cfg->mem_bytes = sc->mem_bytes;
 	cfg->publish = sc->publish;
+	cfg->bits_per_long = sc->bits_per_long;
+	cfg->movable_bytes = sc->movable_bytes;
+	cfg->compressed = sc->compressed;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1487,6 +1584,12 @@ int scenario_run(const struct scenario *sc, const struct machine_config *cfg,
 		return ret;
 	}
 	ret = create_tags(run, err, errlen);
+	/* The parser checked this; the tags of a machine built meanwhile count too. */
+	if (!ret && mc.compressed && codetag_count() > PGALLOC_TAG_COMPRESSED_MAX_TAGS) {
+		snprintf(err, errlen, "compressed mode: %u allocation tags cannot be referenced "
+			 "using %d available page flag bits", codetag_count(), PG_TAG_BITS);
+		ret = -EINVAL;
+	}
 	if (!ret) {
 		ret = start_cpus(run, err, errlen);
 		if (ret)

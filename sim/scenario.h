@@ -9,6 +9,12 @@
  *   description One line for `bootsim scenarios`.
  *   mem 512M                         simulated memory (default 512M)
  *   publish progressive|flat         page_ext availability (default progressive)
+ *   bits 32|64                       machine word size (default 64); 32: x86-32
+ *                                    zones DMA/Normal/HighMem, mem at most 4G
+ *   movable 64M                      ZONE_MOVABLE at the top of memory (default
+ *                                    none); leaves the other zones at least 16M
+ *   compressed                       tag references in page flags (§2.2): no
+ *                                    page_ext client, no early PFNs
  *   early:                           CPU 0 alone, before the others start
  *     alloc p order=0 gfp=GFP_KERNEL
  *     free p
@@ -67,7 +73,10 @@ struct scenario;
 
 /*
  * Parse @text (from @path, used in messages).  Returns NULL with
- * "path:line: what was found; expected what" in @err.
+ * "path:line: what was found; expected what" in @err.  Each header directive
+ * may appear once; the machine they describe together must be one
+ * mem_setup() accepts (e.g. "bits 32" with "mem 8G" is an error on the mem
+ * line).
  */
 struct scenario *scenario_parse(const char *text, const char *path,
 				char *err, size_t errlen);
@@ -79,7 +88,8 @@ const char *scenario_name(const struct scenario *sc);
 const char *scenario_description(const struct scenario *sc);
 /* Number of simulated CPUs (highest "cpu N" + 1). */
 unsigned int scenario_cpus(const struct scenario *sc);
-/* The machine the scenario asks for (cpus, mem, publish) on top of @base. */
+/* The machine the scenario asks for (cpus, mem, publish, bits, movable,
+ * compressed) on top of @base. */
 void scenario_machine_config(const struct scenario *sc, struct machine_config *cfg);
 
 /* The built-in catalogue, in `bootsim scenarios` order. */

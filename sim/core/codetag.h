@@ -39,6 +39,8 @@ struct alloc_tag_counters {
 struct alloc_tag {
 	struct codetag ct;
 	struct alloc_tag_counters __percpu *counters;
+	/* bootsim: 1 + creation order of a run-time tag; 0 for static ones */
+	unsigned int dyn_id;
 } __attribute__((aligned(8)));
 
 BUILD_BUG_ON(sizeof(struct alloc_tag) % 8 != 0);
@@ -91,5 +93,26 @@ void codetag_free_dynamic(void);
 /* Every tag, static then dynamic. */
 #define codetag_for_each(fn, arg) codetag_iterate((fn), (arg))
 void codetag_iterate(void (*fn)(struct alloc_tag *tag, void *arg), void *arg);
+
+/*
+ * Registration indexes, for compressed-mode tag references (§2.2): static
+ * tags are 0..n-1 in link order (the kernel's tags), run-time tags follow in
+ * creation order (like module tags); codetag_free_dynamic() restarts them.
+ *
+ *   | API                 | context                 | notes                     |
+ *   |---------------------|-------------------------|---------------------------|
+ *   | codetag_index       | any thread              | of a tag it holds         |
+ *   | codetag_from_index  | any thread, lock-free   | NULL for an unused index; |
+ *   |                     |                         | may race with creation    |
+ *   | codetag_count       | any thread              | static + dynamic so far   |
+ *   | codetag_new_dynamic | any thread (host mutex) | publishes the index last  |
+ *   | codetag_free_dynamic| no reader running       | frees tags and the index  |
+ */
+#define CODETAG_NO_INDEX	UINT32_MAX
+/* Run-time tags beyond this many get no index (CODETAG_NO_INDEX). */
+#define CODETAG_MAX_DYNAMIC	(1u << 22)
+uint32_t codetag_index(const struct alloc_tag *tag);
+struct alloc_tag *codetag_from_index(uint32_t idx);
+uint32_t codetag_count(void);
 
 #endif /* SIM_CORE_CODETAG_H */

@@ -163,6 +163,73 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 	finish_boot();
 }
 
+/*
+ * Compressed mode (§2.2): every slot exists from the start, so nothing is
+ * early and nothing can be lost; the secondaries' concurrent churn (early
+ * boot mode: they run after page_ext_init()) updates tag bits in page->flags
+ * with cmpxchg while the allocator reads neighbouring pages' flags to merge
+ * buddies, which the TSan run of this suite checks.
+ */
+static void test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn(void **s)
+{
+	const struct oracle_results *o = &res.oracles;
+	char err[256];
+
+	(void)s;
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 8;
+	opt.machine.mem_bytes = 2ULL << 30;
+	opt.machine.compressed = true;
+	opt.timing = BOOT_PAGE_EXT_EARLY;
+	opt.wl.churn_ops = 4000;
+	opt.wl.churn_free_pct = 40;
+	opt.log = NULL;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_int_equal(res.early.slot_missing_allocs, 0);
+	assert_int_equal(res.early.tracking_pages_alloc, 0);
+	assert_int_equal(res.page_ext.sections_published, 0);
+	assert_true(res.allocs > 7 * 4000 / 2);
+	assert_int_equal(res.alloc_failures, 0);
+	assert_false(o->fired);
+	finish_boot();
+}
+
+/* 32-bit, 4 GiB: the boot's GFP_KERNEL work all lands in lowmem (§2.8). */
+static void test_32bit_deferred_boot_4_cpus_is_clean_but_d13(void **s)
+{
+	char err[256];
+
+	(void)s;
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 4;
+	opt.machine.mem_bytes = 4ULL << 30;
+	opt.machine.bits_per_long = 32;
+	opt.log = NULL;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_l6_boot_clean_but_d13(4);
+	assert_int_equal(res.page_ext.sections_published, 32);
+	finish_boot();
+}
+
+/* ZONE_MOVABLE takes 1 GiB: GFP_KERNEL never goes there, the boot is the same. */
+static void test_deferred_boot_with_a_movable_zone_is_clean_but_d13(void **s)
+{
+	char err[256];
+
+	(void)s;
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 4;
+	opt.machine.mem_bytes = 8ULL << 30;
+	opt.machine.movable_bytes = 1ULL << 30;
+	opt.log = NULL;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_l6_boot_clean_but_d13(4);
+	finish_boot();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +240,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_l6_early_boot_64_cpus_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_pool_pages_grow_with_cpus, teardown),
 		cmocka_unit_test_teardown(test_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
+		cmocka_unit_test_teardown(test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn, teardown),
+		cmocka_unit_test_teardown(test_32bit_deferred_boot_4_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_deferred_boot_with_a_movable_zone_is_clean_but_d13, teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot", tests, NULL, NULL);

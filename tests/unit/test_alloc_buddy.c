@@ -181,8 +181,9 @@ static void test_setup_rejects_bad_params_and_repeats_cleanly(void **state)
 	(void)state;
 	assert_int_equal(mem_setup(&p), -EINVAL);
 	p.mem_bytes = 64 * MiB;
-	p.bits_per_long = 32;
+	p.bits_per_long = 16;
 	assert_int_equal(mem_setup(&p), -EINVAL);
+	assert_int_equal(mem_check_params(&p), MEM_PARAMS_BAD_BITS);
 	p.bits_per_long = 64;
 	p.reserved_low_pages = 64 * MiB / PAGE_SIZE;
 	assert_int_equal(mem_setup(&p), -EINVAL);

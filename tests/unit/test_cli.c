@@ -127,6 +127,72 @@ static void test_json_boot_has_early_count_pool_pages_warnings_and_leaks(void **
 	assert_int_equal(out_buf[0], '{');
 }
 
+static void test_bits_other_than_32_or_64_exits_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--bits", "16"), 2);
+	assert_non_null(strstr(err_buf, "bootsim: --bits: expected 32 or 64, got '16'"));
+	assert_int_equal(out_len, 0);
+	teardown(NULL);
+	assert_int_equal(RUN("boot", "--bits"), 2);
+	assert_non_null(strstr(err_buf, "--bits: missing value"));
+	teardown(NULL);
+	/* explore --boot shares the boot options */
+	assert_int_equal(RUN("explore", "--boot", "--bits", "128"), 2);
+	assert_non_null(strstr(err_buf, "--bits: expected 32 or 64, got '128'"));
+}
+
+static void test_bits_32_with_more_than_4g_exits_2_saying_so(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--bits", "32", "--mem", "8G"), 2);
+	assert_non_null(strstr(err_buf, "bootsim: --mem: expected at most 4G with --bits 32 "
+			       "(a 32-bit machine addresses 4 GiB), got '8G'"));
+	assert_int_equal(out_len, 0);
+}
+
+static void test_bad_or_too_large_movable_exits_2(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("boot", "--movable", "lots"), 2);
+	assert_non_null(strstr(err_buf, "--movable: expected a size such as 256M or 2G "
+			       "(0: no ZONE_MOVABLE), got 'lots'"));
+	teardown(NULL);
+	assert_int_equal(RUN("boot", "--mem", "64M", "--movable", "49M"), 2);
+	assert_non_null(strstr(err_buf, "--movable: expected a size that leaves at least 16M "
+			       "of --mem to the other zones, got '49M'"));
+	teardown(NULL);
+	/* The 8G default is what --movable is measured against. */
+	assert_int_equal(RUN("boot", "--movable", "8G"), 2);
+	assert_non_null(strstr(err_buf, "--movable: expected a size that leaves"));
+}
+
+static void test_bits_32_compressed_movable_boot_reports_its_machine_and_zones(void **state)
+{
+	(void)state;
+	/* --bits 32 alone makes the memory 4G rather than the 8G default. */
+	assert_int_equal(RUN("boot", "--bits", "32", "--movable", "512M", "--compressed",
+			     "--cpus", "2", "--quiet"), 0);
+	assert_non_null(strstr(out_buf, "2 CPUs, 4 GiB 32-bit, ZONE_MOVABLE 512 MiB, page_ext "
+			       "deferred (progressive), tags compressed in page flags, seed 1"));
+	assert_non_null(strstr(out_buf, "zones (present/free pages):           DMA 3840/"));
+	assert_non_null(strstr(out_buf, "HighMem 688128/688128, Movable 131072/131072"));
+	assert_non_null(strstr(out_buf, "allocations without a page_ext slot:  0 "));
+	teardown(NULL);
+	assert_int_equal(RUN("boot", "--bits", "32", "--mem", "1G", "--compressed", "--cpus", "2",
+			     "--quiet", "--json"), 0);
+	assert_non_null(strstr(out_buf, "\"bits_per_long\": 32, \"compressed\": true,\n"));
+	assert_non_null(strstr(out_buf, "\"name\": \"HighMem\", \"start_pfn\": 229376"));
+	assert_non_null(strstr(out_buf, "\"pfns_recorded\": 0,"));
+	assert_non_null(strstr(out_buf, "\"oracle_fired\": false"));
+	teardown(NULL);
+	/* The default machine's report says none of it. */
+	assert_int_equal(RUN("boot", "--cpus", "2", "--mem", "256M", "--quiet", "--json"), 0);
+	assert_null(strstr(out_buf, "bits_per_long"));
+	assert_null(strstr(out_buf, "compressed"));
+	assert_null(strstr(out_buf, "\"zones\""));
+}
+
 static void test_variants_lists_l6_as_default(void **state)
 {
 	(void)state;
@@ -149,6 +215,10 @@ int main(void)
 		T(test_variant_ids_match_case_insensitively),
 		T(test_json_boot_has_early_count_pool_pages_warnings_and_leaks),
 		T(test_variants_lists_l6_as_default),
+		T(test_bits_other_than_32_or_64_exits_2),
+		T(test_bits_32_with_more_than_4g_exits_2_saying_so),
+		T(test_bad_or_too_large_movable_exits_2),
+		T(test_bits_32_compressed_movable_boot_reports_its_machine_and_zones),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

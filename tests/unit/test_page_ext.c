@@ -493,6 +493,50 @@ static void test_no_walk_and_no_init_callback_when_no_client_needs_page_ext(void
 		assert_false(lookup_succeeds(section_page(nr, 0)));
 }
 
+static void test_compressed_mode_needs_no_page_ext_so_no_walk_and_no_clear(void **state)
+{
+	struct machine_config cfg;
+	struct page_ext_stats st;
+	struct early_pfn_stats est;
+	struct page *early;
+	unsigned long before;
+	char err[256];
+
+	(void)state;
+	machine_config_defaults(&cfg);
+	cfg.mem_bytes = MEM_512M;
+	cfg.cpus = 2;
+	cfg.kmemleak = true;
+	cfg.compressed = true;
+	sim_log_set_stream(NULL);
+	sim_log_set_echo(true);
+	assert_int_equal(machine_setup(&cfg, err, sizeof(err)), 0);
+
+	/* Tagging's need() is false in compressed mode (§2.6). */
+	assert_false(page_alloc_tagging_ops.need());
+	early = alloc_pages(GFP_KERNEL, 0);
+	assert_int_equal(slot_of(early), SLOT_TAG);	/* the slot is in page->flags */
+	before = total_free_pages();
+	page_ext_init();
+
+	early_pfn_stats_read(&est);
+	assert_int_equal(est.clear_runs, 0);
+	assert_int_equal(est.slot_missing_allocs, 0);
+	assert_int_equal(est.pfns_recorded, 0);
+	page_ext_get_stats(&st);
+	assert_false(st.done);
+	assert_int_equal(st.sections_published, 0);
+	assert_int_equal(st.entry_size, 0);
+	assert_int_equal(st.kmemleak_slab_pages, 0);
+	assert_int_equal(total_free_pages(), before);	/* no table, no slab page */
+	assert_null(strstr(sim_log_buffer(), "bytes of page_ext"));
+	for (unsigned long nr = 0; nr < page_ext_nr_sections(); nr++)
+		assert_false(lookup_succeeds(section_page(nr, 0)));
+	assert_int_equal(slot_of(early), SLOT_TAG);
+	__free_pages(early, 0);
+	assert_int_equal(sim_warn_total(SIM_REPORT_WARN), 0);
+}
+
 static void test_prepare_reports_whether_any_client_needs_page_ext(void **state)
 {
 	(void)state;
@@ -662,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_init_callbacks_run_after_the_walk_in_registration_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_callback_runs_for_a_client_whose_need_returned_false, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_walk_and_no_init_callback_when_no_client_needs_page_ext, setup, teardown),
+		cmocka_unit_test_teardown(test_compressed_mode_needs_no_page_ext_so_no_walk_and_no_clear, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_reports_whether_any_client_needs_page_ext, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register_refuses_a_ninth_client, setup, teardown),
 		cmocka_unit_test_teardown(test_kmemleak_walk_of_11_sections_takes_one_slab_page, teardown),

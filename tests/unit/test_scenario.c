@@ -85,7 +85,7 @@ static enum slot_state slot_at(unsigned long pfn, struct alloc_tag **tag)
 static void test_every_builtin_parses_with_its_catalogue_name_and_a_description(void **state)
 {
 	(void)state;
-	/* a d-scenario per catalogue case (D12 and D13 share a program) plus 3 */
+	/* one d-scenario per catalogue case, plus clean-two-cpus, abba, sync */
 	assert_int_equal(scenario_nr_builtins, nr_defect_cases + 3);
 	for (unsigned int i = 0; i < scenario_nr_builtins; i++) {
 		const struct scenario_builtin *b = &scenario_builtins[i];
@@ -150,8 +150,77 @@ static void test_defaults_are_512m_progressive_and_an_empty_description(void **s
 	assert_int_equal(cfg.mem_bytes, 512ULL << 20);
 	assert_int_equal(cfg.publish, PAGE_EXT_PROGRESSIVE);
 	assert_int_equal(cfg.cpus, 1);
+	assert_int_equal(cfg.bits_per_long, 64);
+	assert_int_equal(cfg.movable_bytes, 0);
+	assert_false(cfg.compressed);
 	assert_string_equal(scenario_description(sc), "");
 	scenario_free(sc);
+}
+
+static void test_bits_movable_and_compressed_directives_reach_the_machine_config(void **state)
+{
+	struct machine_config cfg;
+	struct scenario *sc = parse_ok("scenario x\nbits 32\nmem 1G\nmovable 64M\ncompressed\n"
+				       "cpu 0:\n alloc a gfp=GFP_HIGHUSER\n");
+
+	(void)state;
+	machine_config_defaults(&cfg);
+	scenario_machine_config(sc, &cfg);
+	assert_int_equal(cfg.bits_per_long, 32);
+	assert_int_equal(cfg.mem_bytes, 1ULL << 30);
+	assert_int_equal(cfg.movable_bytes, 64ULL << 20);
+	assert_true(cfg.compressed);
+	scenario_free(sc);
+	/* Any order; "bits 64" and "movable 0" are the defaults spelt out. */
+	sc = parse_ok("scenario x\ncompressed\nmovable 0\nbits 64\ncpu 0:\n");
+	machine_config_defaults(&cfg);
+	scenario_machine_config(sc, &cfg);
+	assert_int_equal(cfg.bits_per_long, 64);
+	assert_int_equal(cfg.movable_bytes, 0);
+	assert_true(cfg.compressed);
+	scenario_free(sc);
+}
+
+static void test_bad_or_repeated_machine_directives_are_errors(void **state)
+{
+	(void)state;
+	assert_parse_error("scenario x\nbits 16\ncpu 0:\n",
+			   "t.scn:2: found '16'; expected 32 or 64");
+	assert_parse_error("scenario x\nbits\ncpu 0:\n",
+			   "t.scn:2: found end of line; expected a value after 'bits'");
+	assert_parse_error("scenario x\nbits 32 64\ncpu 0:\n",
+			   "t.scn:2: found '64'; expected end of line");
+	assert_parse_error("scenario x\nbits 32\nbits 32\ncpu 0:\n",
+			   "t.scn:3: found 'bits'; expected one bits line only");
+	assert_parse_error("scenario x\nmovable 1x\ncpu 0:\n",
+			   "t.scn:2: found '1x'; expected a ZONE_MOVABLE size (e.g. 64M, 1G; 0 for none)");
+	assert_parse_error("scenario x\nmovable 64M\nmovable 64M\ncpu 0:\n",
+			   "t.scn:3: found 'movable'; expected one movable line only");
+	assert_parse_error("scenario x\ncompressed yes\ncpu 0:\n",
+			   "t.scn:2: found 'yes'; expected end of line");
+	assert_parse_error("scenario x\ncompressed\ncompressed\ncpu 0:\n",
+			   "t.scn:3: found 'compressed'; expected one compressed line only");
+	assert_parse_error("scenario x\ncpu 0:\ncompressed\n",
+			   "t.scn:3: found 'compressed'; expected a statement (headers come before the first block)");
+}
+
+static void test_machine_the_directives_describe_together_must_be_valid(void **state)
+{
+	(void)state;
+	/* Reported on the mem line, wherever the bits line is. */
+	assert_parse_error("scenario x\nmem 8G\nbits 32\ncpu 0:\n",
+			   "t.scn:2: found '8G'; expected at most 4G with 'bits 32' "
+			   "(a 32-bit machine addresses 4 GiB)");
+	assert_parse_error("scenario x\nbits 32\nmem 5G\ncpu 0:\n",
+			   "t.scn:3: found '5G'; expected at most 4G with 'bits 32'");
+	/* Rounded up to pageblocks, ZONE_MOVABLE must leave 16M to the rest. */
+	assert_parse_error("scenario x\nmovable 497M\nmem 512M\ncpu 0:\n",
+			   "t.scn:2: found '497M'; expected a movable size that leaves at least 16M "
+			   "of mem to the other zones");
+	assert_parse_error("scenario x\nmovable 600M\ncpu 0:\n",
+			   "t.scn:2: found '600M'; expected a movable size that leaves at least 16M");
+	scenario_free(parse_ok("scenario x\nmem 64M\nmovable 48M\nbits 32\ncpu 0:\n"));
+	scenario_free(parse_ok("scenario x\nmem 4G\nbits 32\ncpu 0:\n"));
 }
 
 static void test_comments_blank_lines_and_indentation_are_ignored(void **state)
@@ -389,6 +458,72 @@ static void test_load_reads_a_file_and_errors_name_its_path(void **state)
 
 /* ------------------------------------------------------------------ */
 /* Running under the free backend */
+
+static void test_compressed_scenario_records_no_early_pfn_and_fires_no_oracle(void **state)
+{
+	struct scenario_result res;
+	struct alloc_tag *tag;
+
+	(void)state;
+	run_text("scenario compressed-early\nmem 256M\ncompressed\n"
+		 "early:\n alloc q pfn=0x1000\n alloc p order=0 count=10\n"
+		 "cpu 0:\n page_ext_init\n"
+		 "cpu 1:\n free p\n", &res);
+	assert_int_equal(res.allocs, 11);
+	assert_int_equal(res.early.slot_missing_allocs, 0);
+	assert_int_equal(res.early.clear_runs, 0);
+	assert_int_equal(slot_at(0x1000, &tag), SLOT_TAG);
+	assert_string_equal(tag->ct.function, "q");
+	assert_false(res.oracles.fired);
+	scenario_result_free(&res);
+}
+
+static void test_32bit_scenario_allocates_highmem_without_a_kernel_mapping(void **state)
+{
+	struct scenario_result res;
+	struct mem_zone_stats zs[MAX_NR_ZONES];
+	int n;
+
+	(void)state;
+	run_text("scenario highmem\nbits 32\nmem 1G\n"
+		 "cpu 0:\n page_ext_init\n alloc h order=0 count=3 gfp=GFP_HIGHUSER\n", &res);
+	assert_int_equal(res.allocs, 3);
+	n = mem_zone_stats(zs, MAX_NR_ZONES);
+	assert_int_equal(n, 3);
+	assert_string_equal(zs[2].name, "HighMem");
+	assert_int_equal(zs[2].free_pages, zs[2].present - 3);
+	assert_null(page_address(pfn_to_page(zs[2].start_pfn)));
+	assert_false(res.oracles.fired);
+	scenario_result_free(&res);
+}
+
+/*
+ * D18: __GFP_MEMALLOC allocations take memory below every watermark (the
+ * fill carries the recursion marker so that it records nothing and the pool
+ * stays empty); one page is given back, x takes it, and x's RECORD needs a
+ * first tracking page that __GFP_HIGH cannot have: the PFN is dropped with
+ * "early PFN tracking page allocation failed" and x stays unstamped.
+ */
+static void test_memalloc_exhaustion_makes_the_tracking_page_allocation_fail_d18(void **state)
+{
+	struct scenario_result res;
+
+	(void)state;
+	run_text("scenario d18\nmem 32M\n"
+		 "early:\n"
+		 " alloc spare gfp=GFP_KERNEL|__GFP_NO_OBJ_EXT\n"
+		 " alloc fill count=8000 gfp=GFP_KERNEL|__GFP_MEMALLOC|__GFP_NOWARN|__GFP_NO_OBJ_EXT\n"
+		 " free spare\n"
+		 " alloc x gfp=GFP_KERNEL|__GFP_MEMALLOC\n"
+		 " free fill\n"
+		 "cpu 0:\n page_ext_init\n", &res);
+	assert_true(res.alloc_failures > 0);
+	assert_int_equal(res.early.pfns_dropped, 1);
+	assert_int_equal(sim_warn_count_fmt("early PFN tracking page allocation failed"), 1);
+	assert_int_equal(res.oracles.unstamped.pages, 1);
+	assert_true(res.oracles.fired);
+	scenario_result_free(&res);
+}
 
 static void test_clean_two_cpus_fires_no_oracle(void **state)
 {
@@ -688,6 +823,9 @@ int main(void)
 		cmocka_unit_test(test_builtin_catalogue_cpus_match_their_cpu_blocks),
 		cmocka_unit_test(test_cpus_is_highest_cpu_block_plus_one_and_config_takes_mem_and_publish),
 		cmocka_unit_test(test_defaults_are_512m_progressive_and_an_empty_description),
+		cmocka_unit_test(test_bits_movable_and_compressed_directives_reach_the_machine_config),
+		cmocka_unit_test(test_bad_or_repeated_machine_directives_are_errors),
+		cmocka_unit_test(test_machine_the_directives_describe_together_must_be_valid),
 		cmocka_unit_test(test_comments_blank_lines_and_indentation_are_ignored),
 		cmocka_unit_test(test_unknown_statement_names_line_and_token),
 		cmocka_unit_test(test_unknown_or_repeated_alloc_option_is_an_error),
@@ -708,6 +846,9 @@ int main(void)
 		cmocka_unit_test(test_line_over_4096_characters_is_an_error_not_a_crash),
 		cmocka_unit_test(test_load_reads_a_file_and_errors_name_its_path),
 		cmocka_unit_test_teardown(test_clean_two_cpus_fires_no_oracle, teardown_log),
+		cmocka_unit_test_teardown(test_compressed_scenario_records_no_early_pfn_and_fires_no_oracle, teardown_log),
+		cmocka_unit_test_teardown(test_32bit_scenario_allocates_highmem_without_a_kernel_mapping, teardown_log),
+		cmocka_unit_test_teardown(test_memalloc_exhaustion_makes_the_tracking_page_allocation_fail_d18, teardown_log),
 		cmocka_unit_test_teardown(test_pool_boundary_scenario_fills_the_first_pool_page_exactly, teardown_log),
 		cmocka_unit_test_teardown(test_pool_boundary_is_crossed_when_cpu_allocations_precede_page_ext, teardown_log),
 		cmocka_unit_test_teardown(test_d7_and_d8_run_to_completion_under_the_free_backend, teardown_log),
