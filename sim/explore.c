@@ -219,6 +219,9 @@ static void oracle_signature(char *sig, const struct oracle_results *o)
 	if (o->tracking_pages_unreachable)
 		snprintf(sig + n, 512 - n, "%sunreachable", n ? "; " : "");
 	n = strlen(sig);
+	if (o->mobility_violations)
+		snprintf(sig + n, 512 - n, "%smobility", n ? "; " : "");
+	n = strlen(sig);
 	if (o->invariant_violations || o->bad_frees)
 		snprintf(sig + n, 512 - n, "%sallocator", n ? "; " : "");
 }

@@ -145,11 +145,13 @@ void oracle_evaluate(struct oracle_results *res, const struct unstamped_count *u
 		reachable = early_pfn_selected()->reachable_pages();
 	freed = st.tracking_pages_lost_race + st.tracking_pages_freed_clear;
 	res->tracking_pages_unreachable = st.tracking_pages_alloc - freed - reachable;
+	res->mobility_violations = st.tracking_pages_movable;
 
 	res->invariant_violations = mem_check_invariants(NULL);
 	res->bad_frees = (long)mem_bad_free_count();
 	res->fired = res->warnings || res->bugs || res->nr_leaks ||
 		     res->unstamped.pages || res->tracking_pages_unreachable ||
+		     res->mobility_violations ||
 		     res->invariant_violations || res->bad_frees;
 }
 

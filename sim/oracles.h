@@ -11,6 +11,8 @@
  *   |                       | counted; freeing one would WARN)                    |
  *   | tracking pages        | a page the early-PFN code allocated is neither      |
  *   |                       | reachable from the list head nor freed (D10)        |
+ *   | mobility              | a tracking page (pinned kernel memory) was placed   |
+ *   |                       | in ZONE_MOVABLE or a movable pageblock (D14)        |
  *   | allocator             | mem_check_invariants() finds a violation            |
  *   | context               | "sleeping function called from invalid context"    |
  *                             (a BUG report, counted with the warnings)
@@ -41,6 +43,7 @@ struct oracle_results {
 	int nr_leaks;
 	struct unstamped_count unstamped;	/* from oracle_count_unstamped() */
 	long tracking_pages_unreachable;
+	long mobility_violations;	/* tracking pages placed movable (D14) */
 	long invariant_violations;
 	long bad_frees;
 	bool fired;

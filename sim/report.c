@@ -120,6 +120,9 @@ void report_oracles_text(FILE *out, const struct oracle_results *o,
 	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
 		o->unstamped.split_tails);
 	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
+	if (o->mobility_violations)
+		fprintf(out, "  mobility: %ld tracking pages (pinned kernel memory) in ZONE_MOVABLE or a "
+			"movable pageblock (D14)\n", o->mobility_violations);
 	fprintf(out, "  bad frees: %ld\n", o->bad_frees);
 	fprintf(out, "  allocator invariants: %s (%ld violations)\n",
 		o->invariant_violations ? "VIOLATED" : "ok", o->invariant_violations);
@@ -236,9 +239,10 @@ void report_oracles_json(FILE *out, const struct oracle_results *o)
 	}
 	fputs(o->nr_leaks ? "\n  ],\n" : "],\n", out);
 	fprintf(out, "  \"unstamped_early_pages\": %ld,\n  \"unstamped_early_bytes\": %ld,\n"
-		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n",
+		"  \"latent_d17_split_tails\": %ld,\n  \"tracking_pages_unreachable\": %ld,\n"
+		"  \"mobility_violations\": %ld,\n",
 		o->unstamped.pages, o->unstamped.bytes, o->unstamped.split_tails,
-		o->tracking_pages_unreachable);
+		o->tracking_pages_unreachable, o->mobility_violations);
 }
 
 void report_boot_json(FILE *out, const struct boot_options *opt,
