@@ -292,13 +292,14 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		"\"pool_pages\": %ld, \"tracking_pages_allocated\": %ld, "
 		"\"tracking_pages_lost_race\": %ld, \"tracking_pages_lost_slotless\": %ld, "
 		"\"tracking_pages_accounted_at_free\": %ld, "
-		"\"head_cmpxchg_failed\": %ld, \"count_cmpxchg_failed\": %ld},\n",
+		"\"head_cmpxchg_failed\": %ld, \"count_cmpxchg_failed\": %ld, "
+		"\"clear_overwrote_tag\": %ld, \"early_pages_freed_in_window\": %ld},\n",
 		res->allocs_before_page_ext_init, e->slot_missing_allocs, e->pfns_skipped_marker,
 		e->pfns_recorded, e->pfns_dropped, e->pfns_after_clear, e->clear_stamped,
 		e->clear_kept, e->clear_no_slot, e->tracking_pages_published,
 		e->tracking_pages_alloc, e->tracking_pages_lost_race,
 		e->tracking_pages_lost_slotless, e->tracking_pages_accounted_freed, e->head_cmpxchg_failed,
-		e->count_cmpxchg_failed);
+		e->count_cmpxchg_failed, e->clear_overwrote, res->early_pages_freed_in_window);
 	fprintf(out, "  \"page_ext\": {\"sections\": %lu, \"bytes\": %ld, \"entry_size\": %zu, "
 		"\"kmemleak_slab_pages\": %lu},\n",
 		res->page_ext.sections_published, res->page_ext.total_usage,
