@@ -11,6 +11,10 @@
 #include "early_pfn.h"
 
 const struct early_pfn_variant *const early_pfn_variants[] = {
+	&early_pfn_none,
+	&early_pfn_a1,
+	&early_pfn_a2,
+	&early_pfn_a3,
 	&early_pfn_l6,
 	NULL,
 };

@@ -50,6 +50,9 @@ struct early_pfn_stats {
 	long clear_no_slot;		/* PFN invalid or still without page_ext */
 	long clear_runs;
 	long max_pool_pages_live;
+	long pfns_stored_after_clear;	/* D5: stored into a slot CLEAR had already
+					 * read (A1, A2): never stamped */
+	long pfns_untracked;		/* none: RECORD keeps nothing (D1) */
 };
 
 struct early_pfn_variant {
@@ -70,6 +73,10 @@ struct early_pfn_variant {
 	long (*reachable_pages)(void);
 };
 
+extern const struct early_pfn_variant early_pfn_none;
+extern const struct early_pfn_variant early_pfn_a1;
+extern const struct early_pfn_variant early_pfn_a2;
+extern const struct early_pfn_variant early_pfn_a3;
 extern const struct early_pfn_variant early_pfn_l6;
 
 /* All variants, NULL-terminated, in §3 order. */
