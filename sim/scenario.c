@@ -947,6 +947,20 @@ void scenario_machine_config(const struct scenario *sc, struct machine_config *c
 /* The built-in catalogue */
 
 const struct scenario_builtin scenario_builtins[] = {
+	{ "d3-nmi-in-record",
+	  "scenario d3-nmi-in-record\n"
+	  "description D3 (§4): an NMI-context allocation (alloc_pages_nolock) "
+	  "arrives while CPU 0 is inside RECORD for an early page; on A1 its own "
+	  "RECORD spins on the array lock CPU 0 already holds: hard LOCKUP.  From A2 "
+	  "on the nested RECORD completes and both pages are stamped (NMIs exist "
+	  "under the controlled backend only: explore it)\n"
+	  "mem 64M\n"
+	  "cpu 0:\n"
+	  "	nmi n at=2		# fires at RECORD's second scheduling point\n"
+	  "	alloc p			# no page_ext yet: RECORD runs\n"
+	  "	page_ext_init\n"
+	  "	free n\n"
+	  "	free p\n" },
 	{ "d7-clear-vs-alloc",
 	  /*
 	   * p comes from ZONE_DMA because the walk allocates too: with
@@ -1020,19 +1034,6 @@ const struct scenario_builtin scenario_builtins[] = {
 	  "cpu 1:\n"
 	  "	alloc b order=1\n"
 	  "	free b\n" },
-	{ "d3-nmi-in-record",
-	  "scenario d3-nmi-in-record\n"
-	  "description D3 (§4): an NMI-context allocation (alloc_pages_nolock) "
-	  "arrives while CPU 0 is inside RECORD for an early page; on A1 its own "
-	  "RECORD spins on the array lock CPU 0 already holds: hard LOCKUP.  From A2 "
-	  "on the nested RECORD completes and both pages are stamped\n"
-	  "mem 64M\n"
-	  "cpu 0:\n"
-	  "	nmi n at=2		# fires at RECORD's second scheduling point\n"
-	  "	alloc p			# no page_ext yet: RECORD runs\n"
-	  "	page_ext_init\n"
-	  "	free n\n"
-	  "	free p\n" },
 	{ "abba-deadlock",
 	  "scenario abba-deadlock\n"
 	  "description Deliberate ABBA deadlock between two scenario spinlocks "

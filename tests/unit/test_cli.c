@@ -135,6 +135,43 @@ static void test_variants_lists_l6_as_default(void **state)
 	assert_non_null(strstr(out_buf, "[default]"));
 }
 
+static void test_variants_lists_none_a1_a2_a3_l6_in_order_one_line_each(void **state)
+{
+	static const char *const ids[] = { "none ", "A1 ", "A2 ", "A3 ", "L6 " };
+	const char *line;
+
+	(void)state;
+	assert_int_equal(RUN("variants"), 0);
+	line = out_buf;
+	for (size_t i = 0; i < ARRAY_N(ids); i++) {
+		assert_true(!strncmp(line, ids[i], strlen(ids[i])));
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	assert_string_equal(line, "");
+	assert_non_null(strstr(out_buf, "[default]"));
+	assert_null(strstr(strstr(out_buf, "[default]") + 1, "[default]"));
+	assert_non_null(strstr(out_buf, "§3.10 list v6"));
+}
+
+static void test_variants_verbose_wraps_details_under_each_line_within_79_columns(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("variants", "--verbose"), 0);
+	assert_non_null(strstr(out_buf, "\nA1        §3.1  array v1 [REC]"));
+	assert_non_null(strstr(out_buf, "\n          [REC] readings:"));
+	for (const char *l = out_buf; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		assert_non_null(nl);
+		/* detail lines (indented) wrap; summary lines are one line each */
+		if (!strncmp(l, "          ", 10))
+			assert_true(nl - l <= 79);
+		l = nl + 1;
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
@@ -149,6 +186,8 @@ int main(void)
 		T(test_variant_ids_match_case_insensitively),
 		T(test_json_boot_has_early_count_pool_pages_warnings_and_leaks),
 		T(test_variants_lists_l6_as_default),
+		T(test_variants_lists_none_a1_a2_a3_l6_in_order_one_line_each),
+		T(test_variants_verbose_wraps_details_under_each_line_within_79_columns),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
