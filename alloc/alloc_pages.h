@@ -15,6 +15,8 @@
 #define alloc_page(gfp)			alloc_pages((gfp), 0)
 #define __alloc_pages(gfp, order, nid, nodemask, alloc_flags) \
 	alloc_hooks(__alloc_pages_noprof((gfp), (order), (nid), (nodemask), (alloc_flags)))
+#define alloc_pages_nolock(gfp, nid, order) \
+	alloc_hooks(alloc_pages_nolock_noprof((gfp), (nid), (order)))
 #define alloc_pages_bulk(gfp, nr, array) \
 	alloc_hooks(alloc_pages_bulk_noprof((gfp), NUMA_NO_NODE, NULL, (nr), (array)))
 #define alloc_pages_exact_nid(nid, size, gfp) \

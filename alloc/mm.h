@@ -332,6 +332,16 @@ void mem_set_hooks(const struct alloc_hooks *hooks);
 struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_nid,
 				  void *nodemask, unsigned int alloc_flags);
 struct page *alloc_pages_noprof(gfp_t gfp, unsigned int order);
+/*
+ * alloc_pages_nolock_noprof - the allocation any context may make, NMI
+ * included: __alloc_pages_noprof(__GFP_NOWARN | __GFP_ZERO |
+ * __GFP_NOMEMALLOC | __GFP_COMP | @gfp, @order, @nid, NULL, ALLOC_NOLOCK),
+ * which only trylocks zone->lock and has no slow path.  Orders above
+ * PAGE_ALLOC_COSTLY_ORDER fail (the kernel serves pcp orders only).  The
+ * kernel accepts only __GFP_ACCOUNT in @gfp; bootsim passes what it is given.
+ */
+#define PAGE_ALLOC_COSTLY_ORDER	3
+struct page *alloc_pages_nolock_noprof(gfp_t gfp, int nid, unsigned int order);
 unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
 				      unsigned long nr_pages, struct page **page_array);
 void *alloc_pages_exact_nid_noprof(int nid, size_t size, gfp_t gfp);

@@ -415,7 +415,13 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_ok(zone, order, mark, alloc_flags))
 			continue;
-		spin_lock(&zone->lock);
+		if (alloc_flags & ALLOC_NOLOCK) {
+			/* alloc_pages_nolock() (NMI, BPF): never spin on zone->lock */
+			if (!spin_trylock(&zone->lock))
+				continue;
+		} else {
+			spin_lock(&zone->lock);
+		}
 		pfn = __rmqueue(zone, order, mt);
 		if (pfn != NO_PFN) {
 			/* Marked under the lock so the invariant walk never sees a hole. */
@@ -463,6 +469,8 @@ static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
  * flags stay, §2.8).  There is no reclaim, compaction or OOM killer: what
  * the slow path cannot find is a failure.  *alloc_flags is updated to what
  * the successful attempt used, as the kernel hands it to prep_new_page().
+ * ALLOC_NOLOCK (alloc_pages_nolock()) only trylocks zone->lock and has no
+ * slow path: a busy or low zone is a failure.
  */
 static struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
 				       unsigned int *alloc_flags)
@@ -471,8 +479,8 @@ static struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
 	struct page *page;
 
 	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_LOW);
-	if (page)
-		return page;
+	if (page || (*alloc_flags & ALLOC_NOLOCK))
+		return page;	/* a no-lock allocation has no slow path */
 	*alloc_flags |= gfp_to_alloc_flags(gfp);
 	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
 	if (page)
@@ -517,7 +525,7 @@ static void warn_alloc(gfp_t gfp, unsigned int order)
 		current->comm, order, gfp, buf);
 }
 
-static void count_alloc_failure(gfp_t gfp)
+static void count_alloc_failure(gfp_t gfp, unsigned int alloc_flags)
 {
 	/* Charged to the first populated zone the request could use. */
 	for (int z = (int)gfp_zone(gfp); z >= 0; z--) {
@@ -525,7 +533,12 @@ static void count_alloc_failure(gfp_t gfp)
 
 		if (!zone->present_pages)
 			continue;
-		spin_lock(&zone->lock);
+		if (alloc_flags & ALLOC_NOLOCK) {
+			if (!spin_trylock(&zone->lock))
+				return;
+		} else {
+			spin_lock(&zone->lock);
+		}
 		zone->nr_alloc_failed++;
 		spin_unlock(&zone->lock);
 		return;
@@ -602,7 +615,7 @@ struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_n
 
 	page = __alloc_pages_core(gfp, order, &alloc_flags);
 	if (!page) {
-		count_alloc_failure(gfp);
+		count_alloc_failure(gfp, alloc_flags);
 		warn_alloc(gfp, order);
 		return NULL;
 	}
@@ -615,6 +628,19 @@ struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_n
 struct page *alloc_pages_noprof(gfp_t gfp, unsigned int order)
 {
 	return __alloc_pages_noprof(gfp, order, 0, NULL, ALLOC_DEFAULT);
+}
+
+struct page *alloc_pages_nolock_noprof(gfp_t gfp, int nid, unsigned int order)
+{
+	/*
+	 * No reclaim, no kswapd wake-up, no warning (printk is unsafe in an
+	 * NMI), zeroed, no reserves: the kernel's alloc_gfp.
+	 */
+	gfp_t alloc_gfp = __GFP_NOWARN | __GFP_ZERO | __GFP_NOMEMALLOC | __GFP_COMP | gfp;
+
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NULL;
+	return __alloc_pages_noprof(alloc_gfp, order, nid, NULL, ALLOC_NOLOCK);
 }
 
 unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
@@ -634,7 +660,7 @@ unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
 			continue;
 		page = mem_ready ? __alloc_pages_core(gfp, 0, &alloc_flags) : NULL;
 		if (!page) {
-			count_alloc_failure(gfp);
+			count_alloc_failure(gfp, ALLOC_DEFAULT);
 			warn_alloc(gfp, 0);
 			break;
 		}

@@ -5,12 +5,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/core/nmi.h"
 #include "sim/core/trace.h"
 #include "alloc_tag.h"
 #include "pgalloc_tag.h"
 #include "early_pfn.h"
 
 const struct early_pfn_variant *const early_pfn_variants[] = {
+	&early_pfn_none,
+	&early_pfn_a1,
+	&early_pfn_a2,
+	&early_pfn_a3,
 	&early_pfn_l1,
 	&early_pfn_l2,
 	&early_pfn_l3,
@@ -54,8 +59,15 @@ const struct early_pfn_variant *early_pfn_selected(void)
 void alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags)
 {
 	early_pfn_stat_inc(slot_missing_allocs);
-	if (mem_profiling.debug)
-		selected->add(pfn, gfp, alloc_flags);
+	if (!mem_profiling.debug)
+		return;
+	/*
+	 * bootsim: NMIs armed by a scenario's nmi statement are aimed at the
+	 * scheduling points inside RECORD (D3); bookkeeping, not a point.
+	 */
+	nmi_window_enter();
+	selected->add(pfn, gfp, alloc_flags);
+	nmi_window_exit();
 }
 
 void clear_early_alloc_pfn_tag_refs(void)

@@ -43,7 +43,6 @@ struct early_pfn_stats {
 	long tracking_pages_freed_clear;/* freed by CLEAR */
 	long tracking_pages_accounted_freed; /* D13: held a real tag at free */
 	long tracking_pages_lost_accounted; /* D13 race form: a loser held a tag */
-	long pfns_stored_after_clear;	/* D5: a PFN written after CLEAR walked */
 	long tracking_pages_freed_null;	/* freed with a NULL slot: warned (D12) */
 	long tracking_pages_movable;	/* placed in ZONE_MOVABLE or a movable
 					 * pageblock: a mobility violation (D14) */
@@ -55,6 +54,9 @@ struct early_pfn_stats {
 	long clear_no_slot;		/* PFN invalid or still without page_ext */
 	long clear_runs;
 	long max_pool_pages_live;
+	long pfns_stored_after_clear;	/* D5: stored into a slot CLEAR had already
+					 * read (A1, A2): never stamped */
+	long pfns_untracked;		/* none: RECORD keeps nothing (D1) */
 };
 
 struct early_pfn_variant {
@@ -75,6 +77,8 @@ struct early_pfn_variant {
 	long (*reachable_pages)(void);
 };
 
+extern const struct early_pfn_variant early_pfn_none, early_pfn_a1, early_pfn_a2,
+	early_pfn_a3;
 extern const struct early_pfn_variant early_pfn_l1, early_pfn_l2, early_pfn_l3,
 	early_pfn_l4pre, early_pfn_l4, early_pfn_l5, early_pfn_l6, early_pfn_l7,
 	early_pfn_proposed;

@@ -789,6 +789,34 @@ static int cmd_scenarios(int argc, char **argv, FILE *out, FILE *err)
 	return EXIT_CLEAN;
 }
 
+/* @text as words wrapped at 79 columns, each line indented by @indent. */
+static void print_wrapped(FILE *out, const char *text, int indent)
+{
+	int col = 0;
+
+	while (*text) {
+		int n;
+
+		while (*text == ' ')
+			text++;
+		n = (int)strcspn(text, " ");
+		if (!n)
+			break;
+		if (col && col + 1 + n > 79) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (!col)
+			col = fprintf(out, "%*s", indent, "");
+		else
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", n, text);
+		text += n;
+	}
+	if (col)
+		fputc('\n', out);
+}
+
 static int cmd_variants(int argc, char **argv, FILE *out, FILE *err)
 {
 	bool verbose;
@@ -801,7 +829,7 @@ static int cmd_variants(int argc, char **argv, FILE *out, FILE *err)
 		fprintf(out, "%-9s %-6s %s%s\n", v->id, v->section, v->summary,
 			v == &early_pfn_l6 ? " [default]" : "");
 		if (verbose)
-			fprintf(out, "          %s\n", v->details);
+			print_wrapped(out, v->details, 10);
 	}
 	return EXIT_CLEAN;
 }

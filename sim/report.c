@@ -117,6 +117,9 @@ void report_oracles_text(FILE *out, const struct oracle_results *o,
 			"    reached RECORD after CLEAR retired the worker: PFNs lost, pages unstamped\n"
 			"    (window between the lookup's and RECORD's RCU readers; not in §4)\n",
 			e->pfns_after_clear);
+	if (e->pfns_stored_after_clear)
+		fprintf(out, "  late store (D5): %ld PFNs were stored into early_pfns[] after CLEAR had read\n"
+			"    their slots: never stamped\n", e->pfns_stored_after_clear);
 	fprintf(out, "  latent D17: %ld split tail pages with a NULL slot (a free of one would WARN)\n",
 		o->unstamped.split_tails);
 	fprintf(out, "  tracking pages unreachable: %ld\n", o->tracking_pages_unreachable);
@@ -293,13 +296,15 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		"\"tracking_pages_lost_race\": %ld, \"tracking_pages_lost_slotless\": %ld, "
 		"\"tracking_pages_accounted_at_free\": %ld, "
 		"\"head_cmpxchg_failed\": %ld, \"count_cmpxchg_failed\": %ld, "
-		"\"clear_overwrote_tag\": %ld, \"early_pages_freed_in_window\": %ld},\n",
+		"\"clear_overwrote_tag\": %ld, \"early_pages_freed_in_window\": %ld, "
+		"\"pfns_stored_after_clear\": %ld, \"pfns_untracked\": %ld},\n",
 		res->allocs_before_page_ext_init, e->slot_missing_allocs, e->pfns_skipped_marker,
 		e->pfns_recorded, e->pfns_dropped, e->pfns_after_clear, e->clear_stamped,
 		e->clear_kept, e->clear_no_slot, e->tracking_pages_published,
 		e->tracking_pages_alloc, e->tracking_pages_lost_race,
 		e->tracking_pages_lost_slotless, e->tracking_pages_accounted_freed, e->head_cmpxchg_failed,
-		e->count_cmpxchg_failed, e->clear_overwrote, res->early_pages_freed_in_window);
+		e->count_cmpxchg_failed, e->clear_overwrote, res->early_pages_freed_in_window,
+		e->pfns_stored_after_clear, e->pfns_untracked);
 	fprintf(out, "  \"page_ext\": {\"sections\": %lu, \"bytes\": %ld, \"entry_size\": %zu, "
 		"\"kmemleak_slab_pages\": %lu},\n",
 		res->page_ext.sections_published, res->page_ext.total_usage,

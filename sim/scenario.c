@@ -24,6 +24,7 @@
 
 #include "sim/core/codetag.h"
 #include "sim/core/event.h"
+#include "sim/core/nmi.h"
 #include "sim/core/printk.h"
 #include "sim/core/rcu.h"
 #include "sim/core/sched.h"
@@ -42,6 +43,8 @@
 #define SCENARIO_MAX_CPUS	64
 #define SCENARIO_MAX_COUNT	65536
 #define SCENARIO_MAX_WAIT	1000000
+#define SCENARIO_MAX_NMI_AT	1000000
+#define SCENARIO_DEFAULT_NMI_AT	2
 #define SCENARIO_DEFAULT_MEM	(512ULL << 20)
 #define SCENARIO_MIN_MEM	(16ULL << 20)	/* the allocator's minimum */
 #define SCENARIO_MAX_FILE	(16UL << 20)
@@ -66,6 +69,7 @@ enum stmt_kind {
 	ST_SIGNAL,
 	ST_WAIT,
 	ST_SPLIT,
+	ST_NMI,
 };
 
 /* How many blocks an alloc statement asks for. */
@@ -85,7 +89,7 @@ struct stmt {
 	enum stmt_kind kind;
 	unsigned int line;
 	unsigned int ref;		/* page group, lock or event index */
-	/* alloc */
+	/* alloc, nmi */
 	unsigned int order, count, tag_index;
 	enum count_kind count_kind;
 	long count_delta;		/* COUNT_CAPACITY: + or - N */
@@ -97,6 +101,8 @@ struct stmt {
 	unsigned long section;		/* SECTION_ALL: every section */
 	/* wait */
 	long at_least;
+	/* nmi: the point inside RECORD it fires at, from 1 */
+	unsigned long nmi_at;
 };
 
 struct block {
@@ -279,6 +285,18 @@ static const char *option_value(const char *tok, const char *key)
 	return !strncmp(tok, key, n) && tok[n] == '=' ? tok + n + 1 : NULL;
 }
 
+/* The NAME an alloc or nmi statement binds its pages to. */
+static int parse_page_name(struct parser *p)
+{
+	if (p->ntok < 2)
+		return found_eol(p, "a NAME for the pages");
+	if (!is_symbol_name(p->tok[1]))
+		return found(p, p->tok[1], "a NAME ([A-Za-z0-9_][A-Za-z0-9_.-]*)");
+	if (!strcmp(p->tok[1], "early") || !strcmp(p->tok[1], "all"))
+		return found(p, p->tok[1], "a NAME other than 'early' and 'all' (free takes those)");
+	return 0;
+}
+
 static int parse_alloc(struct parser *p)
 {
 	struct scenario *sc = p->sc;
@@ -292,13 +310,8 @@ static int parse_alloc(struct parser *p)
 	struct symbol *sym;
 	struct stmt *st;
 
-	if (p->ntok < 2)
-		return found_eol(p, "a NAME for the pages");
-	if (!is_symbol_name(p->tok[1]))
-		return found(p, p->tok[1], "a NAME ([A-Za-z0-9_][A-Za-z0-9_.-]*)");
-	if (!strcmp(p->tok[1], "early") || !strcmp(p->tok[1], "all"))
-		return found(p, p->tok[1], "a NAME other than 'early' and 'all' (free takes those)");
-
+	if (parse_page_name(p))
+		return -1;
 	for (unsigned int i = 2; i < p->ntok; i++) {
 		const char *tok = p->tok[i], *v;
 		unsigned long long n;
@@ -373,6 +386,64 @@ static int parse_alloc(struct parser *p)
 	st->pfn_source = source;
 	st->pfn = pfn;
 	st->pfn_group = pfn_group;
+	st->tag_index = sc->nr_allocs++;
+	return 0;
+}
+
+/* nmi NAME [order=N] [gfp=G] [at=K] */
+static int parse_nmi(struct parser *p)
+{
+	struct scenario *sc = p->sc;
+	bool seen_order = false, seen_gfp = false, seen_at = false;
+	unsigned long at = SCENARIO_DEFAULT_NMI_AT;
+	unsigned int order = 0, group;
+	gfp_t gfp = 0;
+	struct symbol *sym;
+	struct stmt *st;
+
+	if (parse_page_name(p))
+		return -1;
+	for (unsigned int i = 2; i < p->ntok; i++) {
+		const char *tok = p->tok[i], *v;
+		unsigned long long n;
+
+		if ((v = option_value(tok, "order"))) {
+			if (seen_order)
+				return found(p, tok, "each option at most once");
+			if (parse_uint(v, PAGE_ALLOC_COSTLY_ORDER, &n))
+				return found(p, tok, "order=0..%d (alloc_pages_nolock serves "
+					     "pcp orders only)", PAGE_ALLOC_COSTLY_ORDER);
+			order = (unsigned int)n;
+			seen_order = true;
+		} else if ((v = option_value(tok, "gfp"))) {
+			if (seen_gfp)
+				return found(p, tok, "each option at most once");
+			if (!*v || gfp_parse(v, strlen(v), &gfp, NULL))
+				return found(p, tok, "gfp=FLAG|FLAG... (none, __GFP_ACCOUNT, 0x...)");
+			seen_gfp = true;
+		} else if ((v = option_value(tok, "at"))) {
+			if (seen_at)
+				return found(p, tok, "each option at most once");
+			if (parse_uint(v, SCENARIO_MAX_NMI_AT, &n) || !n)
+				return found(p, tok, "at=1..%d (a scheduling point inside RECORD)",
+					     SCENARIO_MAX_NMI_AT);
+			at = (unsigned long)n;
+			seen_at = true;
+		} else {
+			return found(p, tok, "order=, gfp= or at=");
+		}
+	}
+
+	sym = symbol_get(&sc->groups, p->tok[1], p->line, &group);
+	st = sym ? block_push(p, ST_NMI) : NULL;
+	if (!st)
+		return out_of_memory(p);
+	sym->uses += 1;
+	st->ref = group;
+	st->order = order;
+	st->count = 1;
+	st->gfp = gfp;
+	st->nmi_at = at;
 	st->tag_index = sc->nr_allocs++;
 	return 0;
 }
@@ -533,6 +604,8 @@ static int parse_statement(struct parser *p)
 		return parse_event(p, ST_SIGNAL);
 	if (!strcmp(kw, "wait"))
 		return parse_event(p, ST_WAIT);
+	if (!strcmp(kw, "nmi"))
+		return parse_nmi(p);
 	for (size_t i = 0; i < ARRAY_SIZE(simple_statements); i++) {
 		if (strcmp(kw, simple_statements[i].word))
 			continue;
@@ -546,7 +619,7 @@ static int parse_statement(struct parser *p)
 	}
 	return found(p, kw, "a statement (alloc, free, page_ext_init, page_ext_prepare, "
 		     "page_ext_section, page_ext_finish, clear, lock, unlock, rcu_read_lock, "
-		     "rcu_read_unlock, synchronize_rcu, signal, wait, split)");
+		     "rcu_read_unlock, synchronize_rcu, signal, wait, split, nmi)");
 }
 
 /* "early:", "late:" or "cpu N [COMM]:", the final ':' already removed. */
@@ -1063,6 +1136,9 @@ struct cpu_run {
 	bool *holds;			/* per scenario lock: held by this CPU */
 	int rcu_depth;			/* scenario rcu_read_lock nesting */
 	long allocs, frees, failures;
+	bool in_early;			/* running the early: block */
+	struct sim_nmi nmi;		/* the last nmi statement's NMI */
+	const struct stmt *nmi_st;	/* that statement, NULL: none yet */
 };
 
 struct scenario_run {
@@ -1232,6 +1308,52 @@ static void split_group(struct cpu_run *cr, unsigned int g)
 	}
 }
 
+/* The handler of an nmi statement's NMI: alloc_pages_nolock() under its tag. */
+static void scenario_nmi_handler(void *arg)
+{
+	struct cpu_run *cr = arg;
+	const struct stmt *st = cr->nmi_st;
+	struct alloc_tag *tag = cr->run->tags[st->tag_index];
+	struct page *page;
+
+	sim_note("NMI handler: alloc_pages_nolock(order %u) for %s", st->order,
+		 cr->run->sc->groups.v[st->ref].name);
+	page = alloc_hooks_tag(tag, alloc_pages_nolock_noprof(st->gfp, NUMA_NO_NODE,
+							      st->order));
+	if (!page) {
+		cr->failures++;
+		return;
+	}
+	cr->allocs++;
+	group_add(cr->run, st->ref, page, st->order, cr->in_early);
+}
+
+/* nmi NAME: arm this CPU's NMI; it fires inside a later RECORD (nmi.h). */
+static void run_nmi(struct cpu_run *cr, const struct stmt *st)
+{
+	const char *name = cr->run->sc->groups.v[st->ref].name;
+	const struct stmt *prev = cr->nmi_st;
+
+	if (prev && !cr->nmi.fired && current->nmi == &cr->nmi)
+		sim_note("nmi %s replaces the NMI of line %u, which never fired", name,
+			 prev->line);
+	cr->nmi_st = st;
+	cr->nmi = (struct sim_nmi){
+		.handler = scenario_nmi_handler,
+		.arg = cr,
+		.at = st->nmi_at,
+	};
+	if (sim_nmi_arm(&cr->nmi)) {
+		cr->nmi_st = NULL;
+		pr_info("bootsim: %s.scn:%u: nmi %s not armed: NMIs are modelled under the "
+			"controlled backend only (bootsim explore)\n", cr->run->sc->name,
+			st->line, name);
+		return;
+	}
+	sim_note("nmi %s armed: fires at scheduling point %lu inside RECORD", name,
+		 st->nmi_at);
+}
+
 static void run_page_ext_section(const struct stmt *st)
 {
 	unsigned long first = st->section, last = st->section;
@@ -1366,11 +1488,15 @@ static void run_statement(struct cpu_run *cr, const struct stmt *st, bool early)
 		sim_event_wait(&run->events[st->ref], st->at_least);
 		sim_note("wait %s done", sc->events.v[st->ref].name);
 		break;
+	case ST_NMI:
+		run_nmi(cr, st);
+		break;
 	}
 }
 
 static void run_block(struct cpu_run *cr, const struct block *b, bool early)
 {
+	cr->in_early = early;
 	for (size_t i = 0; i < b->n && !run_aborted(cr->run); i++)
 		run_statement(cr, &b->v[i], early);
 }
@@ -1379,6 +1505,12 @@ static void run_block(struct cpu_run *cr, const struct block *b, bool early)
 static void cpu_finish(struct cpu_run *cr)
 {
 	const struct scenario *sc = cr->run->sc;
+
+	if (sim_nmi_disarm())
+		pr_info("bootsim: %s.scn:%u: nmi %s never fired: CPU %d passed %lu of %lu "
+			"scheduling points inside RECORD\n", sc->name, cr->nmi_st->line,
+			sc->groups.v[cr->nmi_st->ref].name, cr->cpu, cr->nmi.seen,
+			cr->nmi.at);
 
 	for (unsigned int l = 0; l < sc->locks.n; l++) {
 		if (!cr->holds[l])
@@ -1518,7 +1650,7 @@ static int create_tags(struct scenario_run *run, char *err, size_t errlen)
 			const struct stmt *st = &blk->v[i];
 			struct alloc_tag *tag;
 
-			if (st->kind != ST_ALLOC)
+			if (st->kind != ST_ALLOC && st->kind != ST_NMI)
 				continue;
 			tag = codetag_new_dynamic(sc->tag_filename, st->line,
 						  sc->groups.v[st->ref].name, NULL);

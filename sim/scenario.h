@@ -51,10 +51,32 @@
  *   |                                   | default 1)                            |
  *   | oops                              | NULL dereference on this CPU (tests   |
  *   |                                   | the explorer's crash isolation)       |
+ *   | nmi NAME [order=N] [gfp=G] [at=K] | arm an NMI on this CPU (D3): it fires |
+ *   |                                   | at the K-th scheduling point (default |
+ *   |                                   | 2) this CPU reaches inside RECORD     |
+ *   |                                   | (alloc_tag_add_early_pfn) after this  |
+ *   |                                   | line; its handler, with in_nmi set,   |
+ *   |                                   | does alloc_pages_nolock(G, N) under   |
+ *   |                                   | the line's own tag and binds the page |
+ *   |                                   | to NAME.  N is 0..3, G defaults to    |
+ *   |                                   | none.  Controlled backend only        |
  *
  * gfp takes the symbolic form of alloc/gfp.h (GFP_KERNEL|__GFP_ZERO) or hex;
  * default GFP_KERNEL.  Tags: each alloc line gets a dynamic codetag
  * "<scenario>.scn:<line> func:<NAME>", so leaks name the line.
+ *
+ * nmi details: the NMI fires on entering the K-th point, before its
+ * operation (at a spin_unlock() the lock is still held), nested on the
+ * CPU's own thread; the handler is __alloc_pages(__GFP_NOWARN | __GFP_ZERO |
+ * __GFP_NOMEMALLOC | __GFP_COMP | G, N, nid, NULL, ALLOC_NOLOCK), which only
+ * trylocks zone locks.  One NMI per CPU: a later nmi line re-arms.  If the
+ * CPU never reaches that point (it runs out of RECORDs, or fewer points lie
+ * inside them), the NMI never fires, NAME stays empty and a log line says
+ * so.  A1's RECORD passes spin_lock (point 1) and spin_unlock (point 2), so
+ * at=2 lands with the array lock held: the nested RECORD spins on it, which
+ * the controlled backend reports as "watchdog: Watchdog detected hard LOCKUP
+ * on cpu N".  Under the free backend that would hang, so there the line only
+ * logs that it was not armed: explore D3 with `bootsim explore`.
  *
  * Execution: CPU 0 runs `early:`, then its own block; the other CPUs start
  * when `early:` is done; when every CPU block has finished CPU 0 counts live

@@ -92,7 +92,7 @@ static bool milestone(const char *text)
 	static const char *const words[] = {
 		"page_ext published", "CLEAR:", "cmpxchg", "pool empty", "pool full",
 		"pool page", "retired", "oops", "signal ",
-		"wait ", "lock ", "unlock ",
+		"wait ", "lock ", "unlock ", "NMI", "nmi ", "never stamped",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)

@@ -14,6 +14,7 @@
 
 #include "controlled.h"
 #include "event.h"
+#include "nmi.h"
 #include "spinlock.h"
 
 enum ctl_wait {
@@ -203,7 +204,14 @@ static int describe_wait(char *buf, size_t size, const struct ctl_cpu *c)
 	switch (c->wait) {
 	case WAIT_LOCK: {
 		const spinlock_t *l = c->wait_obj;
+		int me = (int)(c - ctl.cpu);
 
+		/* D3: the CPU spins on its own lock with IRQs off, forever */
+		if (l->owner_cpu == me)
+			return snprintf(buf, size, "watchdog: Watchdog detected hard LOCKUP on "
+					"cpu %d: spins%s on spinlock %s, which CPU %d itself "
+					"holds", me, c->task->in_nmi ? " in NMI context" : "",
+					l->name ? l->name : "?", me);
 		return snprintf(buf, size, "waits for spinlock %s held by CPU %d",
 				l->name ? l->name : "?", l->owner_cpu);
 	}
@@ -343,17 +351,28 @@ static int me_at(const struct sim_point *pt)
 	return me;
 }
 
+/*
+ * Every entry point below is one scheduling point.  An armed NMI fires on
+ * entry, before the point's operation and its decision (nmi.h).
+ */
 void sim_ctl_point(const struct sim_point *pt, const void *obj)
 {
+	sim_nmi_point();
 	decide(me_at(pt), pt, true);
 }
 
 void sim_ctl_spin_lock(struct spinlock *lock, const struct sim_point *pt)
 {
-	int me = me_at(pt);
-	struct ctl_cpu *c = &ctl.cpu[me];
+	int me;
+	struct ctl_cpu *c;
 
-	/* Re-taking a lock this CPU holds can never proceed: a deadlock (D3). */
+	sim_nmi_point();
+	me = me_at(pt);
+	c = &ctl.cpu[me];
+	/*
+	 * Re-taking a lock this CPU holds can never proceed: a deadlock,
+	 * described as the kernel's hard lockup (D3).
+	 */
 	c->wait = WAIT_LOCK;
 	c->wait_obj = lock;
 	decide(me, pt, true);
@@ -364,7 +383,10 @@ void sim_ctl_spin_lock(struct spinlock *lock, const struct sim_point *pt)
 
 bool sim_ctl_spin_trylock(struct spinlock *lock, const struct sim_point *pt)
 {
-	int me = me_at(pt);
+	int me;
+
+	sim_nmi_point();
+	me = me_at(pt);
 
 	decide(me, pt, true);
 	if (lock->owner_cpu != -1)
@@ -376,6 +398,7 @@ bool sim_ctl_spin_trylock(struct spinlock *lock, const struct sim_point *pt)
 
 void sim_ctl_spin_unlock(struct spinlock *lock, const struct sim_point *pt)
 {
+	sim_nmi_point();
 	current->lock_depth--;
 	lock->owner_cpu = -1;
 	decide(me_at(pt), pt, true);
@@ -383,6 +406,7 @@ void sim_ctl_spin_unlock(struct spinlock *lock, const struct sim_point *pt)
 
 void sim_ctl_rcu_read_lock(const struct sim_point *pt)
 {
+	sim_nmi_point();
 	decide(me_at(pt), pt, true);
 	current->rcu_read_depth++;
 }
@@ -391,6 +415,7 @@ void sim_ctl_rcu_read_unlock(const struct sim_point *pt)
 {
 	int me = smp_processor_id();
 
+	sim_nmi_point();
 	if (--current->rcu_read_depth == 0)
 		ctl.cpu[me].rcu_exits++;
 	decide(me_at(pt), pt, true);
@@ -398,8 +423,12 @@ void sim_ctl_rcu_read_unlock(const struct sim_point *pt)
 
 void sim_ctl_synchronize_rcu(const struct sim_point *pt)
 {
-	int me = me_at(pt);
-	struct ctl_cpu *c = &ctl.cpu[me];
+	int me;
+	struct ctl_cpu *c;
+
+	sim_nmi_point();
+	me = me_at(pt);
+	c = &ctl.cpu[me];
 
 	if (!c->gp_snap) {
 		c->gp_snap = malloc(ctl.nr_cpus * sizeof(*c->gp_snap));
@@ -420,8 +449,12 @@ void sim_ctl_synchronize_rcu(const struct sim_point *pt)
 
 void sim_ctl_event_wait(struct sim_event *e, long at_least, const struct sim_point *pt)
 {
-	int me = me_at(pt);
-	struct ctl_cpu *c = &ctl.cpu[me];
+	int me;
+	struct ctl_cpu *c;
+
+	sim_nmi_point();
+	me = me_at(pt);
+	c = &ctl.cpu[me];
 
 	c->wait = WAIT_EVENT;
 	c->wait_obj = e;

@@ -10,7 +10,9 @@
  *
  *   | state                 | enabled again when                              |
  *   |-----------------------|-------------------------------------------------|
- *   | in spin_lock(l)       | l->owner_cpu == -1                              |
+ *   | in spin_lock(l)       | l->owner_cpu == -1 (never if it is this CPU:    |
+ *   |                       | described as "watchdog: Watchdog detected hard  |
+ *   |                       | LOCKUP on cpu N", D3)                           |
  *   | in synchronize_rcu()  | every CPU that was inside a reader at the call  |
  *   |                       | has left that reader (rcu_exits advanced)       |
  *   | in sim_event_wait(e,n)| e->value >= n                                   |
@@ -19,6 +21,9 @@
  * Invariants, checked at every decision:
  *   #running CPUs = 1 while any CPU runs, 0 when the host waits;
  *   chosen ∈ enabled;  enabled = ∅ ∧ ∃ unfinished CPU ⇒ deadlock.
+ *
+ * An NMI armed on a CPU (nmi.h) fires when that CPU enters a point, before
+ * the point's decision; its handler's points are decisions like any other.
  *
  * Decisions are numbered from 0 (the host's pick of the first CPU); a CPU
  * finishing is a decision too.  The sequence of chosen CPUs is the schedule:

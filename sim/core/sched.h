@@ -32,6 +32,7 @@
 #include "compiler.h"
 
 struct alloc_tag;
+struct sim_nmi;
 
 struct task_struct {
 	char comm[16];
@@ -40,7 +41,9 @@ struct task_struct {
 	struct alloc_tag *alloc_tag;	/* innermost alloc_hooks() call site */
 	int rcu_read_depth;		/* > 0: inside an RCU read-side section */
 	int lock_depth;			/* spinlocks held (atomic context) */
-	bool in_nmi;
+	bool in_nmi;			/* running an NMI handler (nmi.h) */
+	struct sim_nmi *nmi;		/* armed on this CPU, not fired yet */
+	int nmi_window;			/* > 0: inside code NMIs are aimed at */
 	bool freeing_tracking_page;	/* bootsim: early-PFN code frees its page */
 };
 

@@ -5,8 +5,10 @@
  * Free backend: a pthread mutex (ThreadSanitizer-visible; with thousands of
  * simulated CPUs on two host cores, sleeping beats spinning).  Controlled
  * backend: the scheduler owns the lock (controlled.h), so a CPU re-taking a
- * lock it holds (the NMI case of D3) is reported as a deadlock; under the
- * free backend that would hang, which is why D3 is explored controlled.
+ * lock it holds (the NMI case of D3) is reported as a deadlock worded as the
+ * kernel's "watchdog: Watchdog detected hard LOCKUP on cpu N"; under the
+ * free backend that would hang, which is why D3 is explored controlled
+ * (NMIs exist only there, nmi.h).
  * The owner CPU is remembered for both.
  *
  *   | API                          | contract                                |

@@ -192,6 +192,56 @@ static void test_synchronize_rcu_in_a_reader_is_a_deadlock(void **state)
 	run_free(&r);
 }
 
+static void test_nmi_inside_a1_record_is_reported_as_a_hard_lockup_d3(void **state)
+{
+	struct run r;
+
+	run_cli(&r, "explore", "--scenario", "d3-nmi-in-record", "--variant", "A1",
+		"--strategy", "dfs", "--no-progress", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "finding: deadlock"));
+	assert_non_null(strstr(r.out, "CPU 0 (swapper/0): watchdog: Watchdog detected hard "
+			       "LOCKUP on cpu 0: spins in NMI context on spinlock "
+			       "early_pfn_lock, which CPU 0 itself holds"));
+	assert_non_null(strstr(r.out, "NMI handler: alloc_pages_nolock(order 0) for n"));
+	assert_non_null(strstr(r.out, "replay: bootsim explore --scenario d3-nmi-in-record "
+			       "--variant A1 --schedule"));
+	run_free(&r);
+}
+
+static void test_nmi_inside_a2_record_completes_without_a_finding(void **state)
+{
+	struct run r;
+
+	run_cli(&r, "explore", "--scenario", "d3-nmi-in-record", "--variant", "A2",
+		"--strategy", "dfs", "--no-progress", NULL);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "no oracle fired in 1 executions"));
+	assert_non_null(strstr(r.out, "the schedule space is exhausted"));
+	run_free(&r);
+}
+
+static void test_nmi_before_a1_takes_its_lock_completes(void **state)
+{
+	char path[] = "/tmp/bootsim-nmi-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct run r;
+
+	assert_non_null(f);
+	/* at=1: spin_lock's point, before the lock is taken */
+	fputs("scenario nmi-at-1\nmem 64M\n"
+	      "cpu 0:\n  nmi n at=1\n  alloc p\n  page_ext_init\n  free n\n  free p\n"
+	      "cpu 1:\n  alloc q\n", f);
+	fclose(f);
+	run_cli(&r, "explore", "--scenario", path, "--variant", "A1", "--strategy", "dfs",
+		"--preemptions", "1", "--no-progress", NULL);
+	unlink(path);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "the schedule space is exhausted"));
+	run_free(&r);
+}
+
 static void test_crash_in_modelled_code_is_an_oops_and_exploration_survives(void **state)
 {
 	char path[] = "/tmp/bootsim-oops-XXXXXX";
@@ -310,6 +360,9 @@ int main(void)
 		cmocka_unit_test(test_dfs_shards_split_the_tree_without_overlap),
 		cmocka_unit_test(test_abba_scenario_is_reported_as_a_deadlock_not_a_hang),
 		cmocka_unit_test(test_synchronize_rcu_in_a_reader_is_a_deadlock),
+		cmocka_unit_test(test_nmi_inside_a1_record_is_reported_as_a_hard_lockup_d3),
+		cmocka_unit_test(test_nmi_inside_a2_record_completes_without_a_finding),
+		cmocka_unit_test(test_nmi_before_a1_takes_its_lock_completes),
 		cmocka_unit_test(test_crash_in_modelled_code_is_an_oops_and_exploration_survives),
 		cmocka_unit_test(test_step_budget_turns_a_long_execution_into_a_hang),
 		cmocka_unit_test(test_json_report_has_schedule_timeline_and_oracles),

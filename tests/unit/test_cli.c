@@ -201,6 +201,44 @@ static void test_variants_lists_l6_as_default(void **state)
 	assert_non_null(strstr(out_buf, "[default]"));
 }
 
+static void test_variants_lists_every_variant_in_section_3_order_one_line_each(void **state)
+{
+	static const char *const ids[] = { "none ", "A1 ", "A2 ", "A3 ", "L1 ", "L2 ", "L3 ",
+					   "L4pre ", "L4 ", "L5 ", "L6 ", "L7 ", "proposed " };
+	const char *line;
+
+	(void)state;
+	assert_int_equal(RUN("variants"), 0);
+	line = out_buf;
+	for (size_t i = 0; i < ARRAY_N(ids); i++) {
+		assert_true(!strncmp(line, ids[i], strlen(ids[i])));
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	assert_string_equal(line, "");
+	assert_non_null(strstr(out_buf, "[default]"));
+	assert_null(strstr(strstr(out_buf, "[default]") + 1, "[default]"));
+	assert_non_null(strstr(out_buf, "§3.10 list v6"));
+}
+
+static void test_variants_verbose_wraps_details_under_each_line_within_79_columns(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("variants", "--verbose"), 0);
+	assert_non_null(strstr(out_buf, "\nA1        §3.1  array v1 [REC]"));
+	assert_non_null(strstr(out_buf, "\n          [REC] readings:"));
+	for (const char *l = out_buf; *l;) {
+		const char *nl = strchr(l, '\n');
+
+		assert_non_null(nl);
+		/* detail lines (indented) wrap; summary lines are one line each */
+		if (!strncmp(l, "          ", 10))
+			assert_true(nl - l <= 79);
+		l = nl + 1;
+	}
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
@@ -219,6 +257,8 @@ int main(void)
 		T(test_bits_32_with_more_than_4g_exits_2_saying_so),
 		T(test_bad_or_too_large_movable_exits_2),
 		T(test_bits_32_compressed_movable_boot_reports_its_machine_and_zones),
+		T(test_variants_lists_every_variant_in_section_3_order_one_line_each),
+		T(test_variants_verbose_wraps_details_under_each_line_within_79_columns),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include "sim/core/atomic.h"
 #include "sim/core/controlled.h"
 #include "sim/core/event.h"
+#include "sim/core/nmi.h"
 #include "sim/core/rcu.h"
 #include "sim/core/spinlock.h"
 
@@ -333,6 +335,139 @@ static void test_step_budget_turns_a_livelock_into_a_hang_report(void **state)
 	assert_non_null(strstr(out, "spin_forever: spin"));
 }
 
+/* NMIs (nmi.h): armed per CPU, aimed at windows, fired on entering a point */
+static struct sim_nmi test_nmi;
+static int nmi_hits, nmi_handler_saw_in_nmi, nmi_fired_at, nmi_arm_ret;
+static bool nmi_in_nmi_after, nmi_left_armed;
+
+static void count_nmi(void *arg)
+{
+	nmi_hits++;
+	nmi_handler_saw_in_nmi = in_nmi();
+	SIM_POINT("in the handler", NULL);	/* not counted, no nesting */
+}
+
+static void points_in_a_window(void *arg)
+{
+	int inside = (int)(intptr_t)arg;
+
+	test_nmi = (struct sim_nmi){ .handler = count_nmi, .at = 3 };
+	nmi_arm_ret = sim_nmi_arm(&test_nmi);
+	for (int i = 0; i < 5; i++)
+		SIM_POINT("before the window", NULL);
+	nmi_window_enter();
+	for (int i = 0; i < inside; i++) {
+		SIM_POINT("inside", NULL);
+		if (test_nmi.fired && !nmi_fired_at)
+			nmi_fired_at = i + 1;
+	}
+	nmi_window_exit();
+	SIM_POINT("after the window", NULL);
+	nmi_in_nmi_after = in_nmi();
+	nmi_left_armed = sim_nmi_disarm() != NULL;
+}
+
+static void run_nmi_window(int inside)
+{
+	struct script s = { NULL, 0 };
+
+	nmi_hits = nmi_handler_saw_in_nmi = nmi_fired_at = 0;
+	nmi_arm_ret = -1;
+	run_cpus(&s, 1, points_in_a_window, (void *)(intptr_t)inside);
+	assert_int_equal(nmi_arm_ret, 0);
+	assert_false(nmi_in_nmi_after);
+}
+
+static void test_nmi_fires_once_at_the_kth_point_inside_a_window_with_in_nmi_set(void **state)
+{
+	run_nmi_window(6);
+	assert_int_equal(nmi_hits, 1);
+	assert_int_equal(nmi_fired_at, 3);	/* points outside the window do not count */
+	assert_true(nmi_handler_saw_in_nmi);
+	assert_true(test_nmi.fired);
+	assert_false(nmi_left_armed);
+}
+
+static void test_nmi_never_fires_when_the_cpu_does_not_reach_the_kth_point(void **state)
+{
+	run_nmi_window(2);
+	assert_int_equal(nmi_hits, 0);
+	assert_false(test_nmi.fired);
+	assert_int_equal(test_nmi.seen, 2);
+	assert_true(nmi_left_armed);
+}
+
+static void try_arm(void *arg)
+{
+	static struct sim_nmi nmi = { .handler = count_nmi, .at = 1 };
+
+	*(int *)arg = sim_nmi_arm(&nmi);
+	if (sim_nmi_disarm())
+		*(int *)arg = 1;
+}
+
+static void test_nmi_cannot_be_armed_under_the_free_backend(void **state)
+{
+	struct sim_nmi nmi = { .handler = count_nmi, .at = 1 };
+	int ret = 0;
+
+	sim_run_as_cpu(0, "t", 0, try_arm, &ret);	/* a CPU thread, free backend */
+	assert_int_equal(ret, -EOPNOTSUPP);
+	assert_int_equal(sim_nmi_arm(&nmi), -EOPNOTSUPP);	/* the host thread */
+}
+
+static DEFINE_SPINLOCK(record_lock);
+static struct sim_nmi lock_nmi;
+
+static void nmi_takes_record_lock(void *arg)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&record_lock, flags);
+	spin_unlock_irqrestore(&record_lock, flags);
+}
+
+static void nmi_while_holding_record_lock(void *arg)
+{
+	unsigned long flags;
+
+	lock_nmi = (struct sim_nmi){ .handler = nmi_takes_record_lock, .at = 2 };
+	sim_nmi_arm(&lock_nmi);
+	nmi_window_enter();
+	spin_lock_irqsave(&record_lock, flags);		/* point 1 */
+	spin_unlock_irqrestore(&record_lock, flags);	/* point 2: NMI, lock held */
+	nmi_window_exit();
+}
+
+static void test_nmi_spinning_on_a_lock_its_cpu_holds_is_reported_as_a_hard_lockup(void **state)
+{
+	char out[2048];
+
+	run_aborting(nmi_while_holding_record_lock, 1, NULL, 0, 0, out, sizeof(out));
+	assert_non_null(strstr(out, "deadlock"));
+	assert_non_null(strstr(out, "CPU 0 (cpu0): watchdog: Watchdog detected hard LOCKUP on "
+			       "cpu 0: spins in NMI context on spinlock record_lock, which "
+			       "CPU 0 itself holds, at "));
+}
+
+static void lock_twice(void *arg)
+{
+	if (smp_processor_id() == 1) {
+		spin_lock(&lock_a);
+		spin_lock(&lock_a);
+	}
+}
+
+static void test_cpu_re_taking_its_own_lock_is_a_hard_lockup_on_that_cpu_only(void **state)
+{
+	char out[2048];
+
+	run_aborting(lock_twice, 2, NULL, 0, 0, out, sizeof(out));
+	assert_non_null(strstr(out, "CPU 1 (cpu1): watchdog: Watchdog detected hard LOCKUP on "
+			       "cpu 1: spins on spinlock lock_a, which CPU 1 itself holds"));
+	assert_non_null(strstr(out, "CPU 0 (cpu0): finished"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +482,11 @@ int main(void)
 		cmocka_unit_test(test_abba_locking_is_reported_as_a_deadlock_with_positions),
 		cmocka_unit_test(test_synchronize_rcu_inside_a_reader_is_a_deadlock),
 		cmocka_unit_test(test_step_budget_turns_a_livelock_into_a_hang_report),
+		cmocka_unit_test(test_nmi_fires_once_at_the_kth_point_inside_a_window_with_in_nmi_set),
+		cmocka_unit_test(test_nmi_never_fires_when_the_cpu_does_not_reach_the_kth_point),
+		cmocka_unit_test(test_nmi_cannot_be_armed_under_the_free_backend),
+		cmocka_unit_test(test_nmi_spinning_on_a_lock_its_cpu_holds_is_reported_as_a_hard_lockup),
+		cmocka_unit_test(test_cpu_re_taking_its_own_lock_is_a_hard_lockup_on_that_cpu_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "sim/core/controlled.h"
 #include "sim/scenario.h"
 #include "sim/catalogue.h"
 
@@ -66,6 +67,34 @@ static void run_text(const char *text, struct scenario_result *res)
 	scenario_free(sc);
 }
 
+/* One CPU at a time, each running as long as it can (no abort hook: must not deadlock). */
+static int run_on(void *priv, const struct sim_ctl_decision *d)
+{
+	(void)priv;
+	if (d->prev_enabled)
+		return d->prev;
+	return sim_ctl_next_enabled(d, d->prev + 1);
+}
+
+/* As run_text, on @variant under the controlled backend. */
+static void run_text_controlled(const char *text, const struct early_pfn_variant *variant,
+				struct scenario_result *res)
+{
+	struct scenario *sc = parse_ok(text);
+	struct sim_ctl_hooks hooks = { .choose = run_on };
+	struct machine_config cfg;
+
+	machine_for(sc, &cfg);
+	cfg.variant = variant;
+	sim_log_set_stream(NULL);
+	sim_log_set_echo(true);
+	assert_int_equal(sim_ctl_begin(scenario_cpus(sc), &hooks), 0);
+	if (scenario_run(sc, &cfg, res, err, sizeof(err)))
+		fail_msg("scenario_run: %s", err);
+	sim_ctl_end();
+	scenario_free(sc);
+}
+
 static void run_builtin(const char *name, struct scenario_result *res)
 {
 	const struct scenario_builtin *b = scenario_builtin_lookup(name);
@@ -106,7 +135,7 @@ static void test_builtin_catalogue_cpus_match_their_cpu_blocks(void **state)
 		{ "d7-clear-vs-alloc", 2 }, { "d8-free-in-window", 2 },
 		{ "d12-loser-slotless", 3 }, { "d13-loser-accounted", 3 },
 		{ "d10-list-head-race", 3 }, { "d1-untagged-early-free", 1 },
-		{ "clean-two-cpus", 2 },
+		{ "d3-nmi-in-record", 1 }, { "clean-two-cpus", 2 },
 		{ "abba-deadlock", 2 }, { "sync-in-reader", 1 },
 	};
 
@@ -411,6 +440,41 @@ static void test_page_ext_section_needs_an_earlier_prepare(void **state)
 			   "t.scn:3: found 'page_ext_section'; expected a page_ext_prepare line");
 	scenario_free(parse_ok("scenario x\ncpu 0:\npage_ext_prepare\nsignal p\n"
 			       "cpu 1:\nwait p\npage_ext_section all\npage_ext_finish\n"));
+}
+
+static void test_nmi_statement_parses_with_defaults_and_every_option(void **state)
+{
+	(void)state;
+	scenario_free(parse_ok("scenario x\ncpu 0:\n nmi n\n"
+			       " nmi m order=3 gfp=__GFP_ACCOUNT at=5\n"
+			       " nmi k at=1 gfp=none order=0\n"
+			       " free n\n free m\n alloc q pfn=@k\n"));
+}
+
+static void test_nmi_statement_errors_name_the_line_and_what_was_expected(void **state)
+{
+	(void)state;
+	assert_parse_error("scenario x\ncpu 0:\nnmi\n",
+			   "t.scn:3: found end of line; expected a NAME for the pages");
+	assert_parse_error("scenario x\ncpu 0:\nnmi all\n",
+			   "t.scn:3: found 'all'; expected a NAME other than 'early' and 'all'");
+	assert_parse_error("scenario x\ncpu 0:\nnmi n order=4\n",
+			   "t.scn:3: found 'order=4'; expected order=0..3 (alloc_pages_nolock "
+			   "serves pcp orders only)");
+	assert_parse_error("scenario x\ncpu 0:\nnmi n at=0\n",
+			   "t.scn:3: found 'at=0'; expected at=1..1000000 (a scheduling point "
+			   "inside RECORD)");
+	assert_parse_error("scenario x\ncpu 0:\nnmi n at=two\n",
+			   "t.scn:3: found 'at=two'; expected at=1..");
+	assert_parse_error("scenario x\ncpu 0:\nnmi n gfp=GFP_BOGUS\n",
+			   "t.scn:3: found 'gfp=GFP_BOGUS'; expected gfp=");
+	assert_parse_error("scenario x\ncpu 0:\nnmi n count=2\n",
+			   "t.scn:3: found 'count=2'; expected order=, gfp= or at=");
+	assert_parse_error("scenario x\ncpu 0:\nalloc p\n\nnmi n at=2 at=3\n",
+			   "t.scn:5: found 'at=3'; expected each option at most once");
+	/* a page NAME only nmi binds is still a NAME for free */
+	assert_parse_error("scenario x\ncpu 0:\nfree n\nnmi n\n",
+			   "t.scn:3: found 'n'; expected the NAME of an earlier alloc");
 }
 
 static void test_line_over_4096_characters_is_an_error_not_a_crash(void **state)
@@ -804,6 +868,88 @@ static void test_lock_left_held_is_reported_and_released(void **state)
 	scenario_result_free(&res);
 }
 
+static void test_nmi_is_not_armed_under_the_free_backend_and_says_so(void **state)
+{
+	struct scenario_result res;
+
+	(void)state;
+	run_builtin("d3-nmi-in-record", &res);
+	assert_non_null(strstr(sim_log_buffer(), "bootsim: d3-nmi-in-record.scn:5: nmi n not "
+			       "armed: NMIs are modelled under the controlled backend only"));
+	assert_int_equal(res.allocs, 1);	/* p only */
+	assert_int_equal(res.frees, 1);
+	assert_false(res.oracles.fired);
+	scenario_result_free(&res);
+}
+
+#define NMI_IN_RECORD							\
+	"scenario nmi-bound\nmem 64M\n"					\
+	"cpu 0:\n nmi n order=1 at=2\n alloc p\n page_ext_init\n"		\
+	" free n\n alloc q order=1 pfn=@n\n free q\n free p\n"
+
+static void test_nmi_inside_record_binds_its_page_to_name_and_completes_from_a2_on(void **state)
+{
+	static const struct early_pfn_variant *const completing[] = {
+		&early_pfn_a2, &early_pfn_a3, &early_pfn_l6,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(completing); i++) {
+		struct scenario_result res;
+		struct alloc_tag *tag;
+
+		run_text_controlled(NMI_IN_RECORD, completing[i], &res);
+		assert_null(strstr(sim_log_buffer(), "never fired"));
+		/* n (by the NMI), p; then q claims n's block: n was freed */
+		assert_int_equal(res.allocs, 3);
+		assert_int_equal(res.alloc_failures, 0);
+		assert_int_equal(res.frees, 3);
+		/* both early PFNs were recorded, the nested one included */
+		assert_true(res.early.pfns_recorded >= 2);
+		assert_int_equal(res.early.slot_missing_allocs,
+				 res.early.pfns_recorded + res.early.pfns_skipped_marker);
+		tag = find_tag_by_func("n");
+		assert_non_null(tag);
+		assert_int_equal(tag->ct.lineno, 4);
+		assert_true(alloc_tag_is_inaccurate(tag));	/* allocated without a slot */
+		assert_false(res.oracles.fired);
+		scenario_result_free(&res);
+	}
+}
+
+static void test_nmi_at_a1_first_point_fires_before_the_lock_is_taken_and_completes(void **state)
+{
+	struct scenario_result res;
+
+	(void)state;
+	run_text_controlled("scenario nmi-at-1\nmem 64M\n"
+			    "cpu 0:\n nmi n at=1\n alloc p\n page_ext_init\n"
+			    " free n\n alloc q pfn=@n\n free q\n free p\n",
+			    &early_pfn_a1, &res);
+	assert_null(strstr(sim_log_buffer(), "never fired"));
+	assert_int_equal(res.allocs, 3);
+	assert_int_equal(res.alloc_failures, 0);
+	assert_int_equal(res.frees, 3);
+	assert_false(res.oracles.fired);
+	scenario_result_free(&res);
+}
+
+static void test_nmi_that_never_reaches_its_point_never_fires_and_the_log_says_so(void **state)
+{
+	struct scenario_result res;
+
+	(void)state;
+	/* page_ext first: no allocation reaches RECORD at all */
+	run_text_controlled("scenario nmi-idle\nmem 64M\n"
+			    "cpu 0:\n page_ext_init\n nmi n at=1\n alloc p\n free p\n",
+			    &early_pfn_a1, &res);
+	assert_non_null(strstr(sim_log_buffer(), "bootsim: nmi-idle.scn:5: nmi n never fired: "
+			       "CPU 0 passed 0 of 1 scheduling points inside RECORD"));
+	assert_int_equal(res.allocs, 1);
+	assert_false(res.oracles.fired);
+	scenario_result_free(&res);
+}
+
 static void test_synchronize_rcu_in_a_reader_is_a_bug_not_a_hang_under_free_backend(void **state)
 {
 	struct scenario_result res;
@@ -843,6 +989,8 @@ int main(void)
 		cmocka_unit_test(test_extra_tokens_after_a_statement_are_an_error),
 		cmocka_unit_test(test_wait_nothing_can_satisfy_is_an_error),
 		cmocka_unit_test(test_page_ext_section_needs_an_earlier_prepare),
+		cmocka_unit_test(test_nmi_statement_parses_with_defaults_and_every_option),
+		cmocka_unit_test(test_nmi_statement_errors_name_the_line_and_what_was_expected),
 		cmocka_unit_test(test_line_over_4096_characters_is_an_error_not_a_crash),
 		cmocka_unit_test(test_load_reads_a_file_and_errors_name_its_path),
 		cmocka_unit_test_teardown(test_clean_two_cpus_fires_no_oracle, teardown_log),
@@ -866,6 +1014,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_locks_and_rcu_statements_run_balanced, teardown_log),
 		cmocka_unit_test_teardown(test_lock_left_held_is_reported_and_released, teardown_log),
 		cmocka_unit_test_teardown(test_synchronize_rcu_in_a_reader_is_a_bug_not_a_hang_under_free_backend, teardown_log),
+		cmocka_unit_test_teardown(test_nmi_is_not_armed_under_the_free_backend_and_says_so, teardown_log),
+		cmocka_unit_test_teardown(test_nmi_inside_record_binds_its_page_to_name_and_completes_from_a2_on, teardown_log),
+		cmocka_unit_test_teardown(test_nmi_at_a1_first_point_fires_before_the_lock_is_taken_and_completes, teardown_log),
+		cmocka_unit_test_teardown(test_nmi_that_never_reaches_its_point_never_fires_and_the_log_says_so, teardown_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
