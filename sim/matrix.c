@@ -220,18 +220,23 @@ static void print_witnesses(FILE *out, struct matrix *m)
 {
 	bool md = m->format == OUT_MARKDOWN;
 
-	fprintf(out, "\n%switnesses of races (replay each with the command shown):\n",
-		md ? "" : "");
+	fprintf(out, "\nwitnesses of races (replay each with the command shown):\n%s",
+		md ? "\n" : "");
 	for (unsigned int c = 0; c < m->nr_cases; c++) {
 		for (unsigned int v = 0; v < m->nr_variants; v++) {
 			const struct matrix_cell *cell = cell_at(m, c, v);
 
 			if (!cell->schedule[0])
 				continue;
-			fprintf(out, "%s%-6s %-8s bootsim explore --defect %s --variant %s "
-				"--schedule %s%s\n", md ? "- `" : "  ", m->cases[c]->defect,
-				m->variants[v]->id, m->cases[c]->defect, m->variants[v]->id,
-				cell->schedule, md ? "`" : "");
+			if (md)
+				fprintf(out, "- %s on %s: `", m->cases[c]->defect,
+					m->variants[v]->id);
+			else
+				fprintf(out, "  %-6s %-8s ", m->cases[c]->defect,
+					m->variants[v]->id);
+			fprintf(out, "bootsim explore --defect %s --variant %s --schedule %s%s\n",
+				m->cases[c]->defect, m->variants[v]->id, cell->schedule,
+				md ? "`" : "");
 		}
 	}
 }
