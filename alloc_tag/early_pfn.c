@@ -44,7 +44,7 @@ void early_pfn_select(const struct early_pfn_variant *variant)
 	selected = variant;
 	memset(&early_pfn_stats, 0, sizeof(early_pfn_stats));
 	if (selected->reset)
-		selected->reset();
+		selected->reset(selected);
 }
 
 const struct early_pfn_variant *early_pfn_selected(void)

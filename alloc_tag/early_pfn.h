@@ -64,7 +64,8 @@ struct early_pfn_variant {
 	const char *section;	/* "§3.10" */
 	const char *summary;	/* one line for `bootsim variants` */
 	const char *details;	/* --verbose: choices made, [REC] readings */
-	void (*reset)(void);
+	const void *row;	/* the family's row of what this member does */
+	void (*reset)(const struct early_pfn_variant *self);
 	void (*add)(unsigned long pfn, gfp_t gfp, unsigned int alloc_flags);
 	void (*clear)(void);
 	/*
@@ -72,7 +73,7 @@ struct early_pfn_variant {
 	 * tracking page (L1–L7) on the current machine; NULL: no storage.
 	 * Scenarios size their fills with it ("count=capacity-2").
 	 */
-	unsigned long (*capacity)(void);
+	unsigned long (*capacity)(const struct early_pfn_variant *self);
 	/* live tracking pages, for the D10 reachability oracle; may be NULL */
 	long (*reachable_pages)(void);
 };

@@ -226,9 +226,9 @@ static void __init array_clear_early_alloc_pfn_tag_refs(void)
 								__ATOMIC_RELAXED));
 }
 
-static void array_reset(const struct array_variant *v)
+static void array_reset(const struct early_pfn_variant *self)
 {
-	variant = v;
+	variant = self->row;
 	memset(early_pfns, 0, sizeof(early_pfns));
 	early_pfn_count = (atomic_t)ATOMIC_INIT(0);
 	mem_profiling_page_ext_ready = false;
@@ -267,29 +267,9 @@ static const struct array_variant a3 = {
 	.compressed_checks = true,
 };
 
-static void a1_reset(void)
+static unsigned long array_capacity(const struct early_pfn_variant *self)
 {
-	array_reset(&a1);
-}
-
-static void a2_reset(void)
-{
-	array_reset(&a2);
-}
-
-static void a3_reset(void)
-{
-	array_reset(&a3);
-}
-
-static unsigned long a1_capacity(void)
-{
-	return a1.capacity;
-}
-
-static unsigned long a2_a3_capacity(void)
-{
-	return EARLY_ALLOC_PFN_MAX;
+	return ((const struct array_variant *)self->row)->capacity;
 }
 
 const struct early_pfn_variant early_pfn_a1 = {
@@ -306,10 +286,11 @@ const struct early_pfn_variant early_pfn_a1 = {
 		   "PFN is dropped without a message (D2).  CLEAR walks without the lock, "
 		   "re-reading the count, and stamps EMPTY over whatever the slot holds "
 		   "(D4).",
-	.reset = a1_reset,
+	.row = &a1,
+	.reset = array_reset,
 	.add = array_alloc_tag_add_early_pfn,
 	.clear = array_clear_early_alloc_pfn_tag_refs,
-	.capacity = a1_capacity,
+	.capacity = array_capacity,
 	.reachable_pages = NULL,
 };
 
@@ -324,10 +305,11 @@ const struct early_pfn_variant early_pfn_a2 = {
 		   "reserve a slot and store after the walk: the PFN is never stamped "
 		   "(D5, counted as pfns_stored_after_clear).  Past 8192 PFNs: "
 		   "pr_warn_once (D6).  CLEAR stamps only NULL slots (D7 window).",
-	.reset = a2_reset,
+	.row = &a2,
+	.reset = array_reset,
 	.add = array_alloc_tag_add_early_pfn,
 	.clear = array_clear_early_alloc_pfn_tag_refs,
-	.capacity = a2_a3_capacity,
+	.capacity = array_capacity,
 	.reachable_pages = NULL,
 };
 
@@ -342,10 +324,11 @@ const struct early_pfn_variant early_pfn_a3 = {
 		   "(no D5).  Both return at once in compressed mode.  CLEAR re-reads "
 		   "the (now frozen) count each iteration and stamps only NULL slots.  "
 		   "Left: D6 (8192 cap, pr_warn_once), D7, D8, D17.",
-	.reset = a3_reset,
+	.row = &a3,
+	.reset = array_reset,
 	.add = array_alloc_tag_add_early_pfn,
 	.clear = array_clear_early_alloc_pfn_tag_refs,
-	.capacity = a2_a3_capacity,
+	.capacity = array_capacity,
 	.reachable_pages = NULL,
 };
 
@@ -361,10 +344,6 @@ static void none_clear_early_alloc_pfn_tag_refs(void)
 {
 }
 
-static void none_reset(void)
-{
-}
-
 const struct early_pfn_variant early_pfn_none = {
 	.id = "none",
 	.section = "§1",
@@ -375,7 +354,7 @@ const struct early_pfn_variant early_pfn_none = {
 		   "set\".  RECORD calls are only counted (pfns_untracked).  bootsim's "
 		   "hook still marks the caller's tag inaccurate, as every fixed "
 		   "variant does.",
-	.reset = none_reset,
+	.reset = NULL,
 	.add = none_alloc_tag_add_early_pfn,
 	.clear = none_clear_early_alloc_pfn_tag_refs,
 	.capacity = NULL,

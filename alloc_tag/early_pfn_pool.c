@@ -122,9 +122,9 @@ static bool target_is_32bit(void)
 	return mem_bits_per_long() == 32;
 }
 
-static unsigned long pool_capacity(void)
+static unsigned long pool_row_capacity(const struct pool_variant *row)
 {
-	if (variant->storage == POOL_IN_STRUCT_PAGE)
+	if (row->storage == POOL_IN_STRUCT_PAGE)
 		return PAGE_SIZE / (mem_bits_per_long() / 8);
 	return target_is_32bit() ? PFN_POOL_SIZE_32 : PFN_POOL_SIZE_64;
 }
@@ -357,7 +357,7 @@ static bool push_pool(struct pfn_pool *pool, struct pfn_pool *new)
  */
 static void __init __alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp)
 {
-	int size = (int)pool_capacity();
+	int size = (int)pool_row_capacity(variant);
 	struct pfn_pool *pool;
 	int idx;
 
@@ -491,8 +491,13 @@ static long pool_reachable_pages(void)
 	return n;
 }
 
+static unsigned long pool_capacity(const struct early_pfn_variant *self)
+{
+	return pool_row_capacity(self->row);
+}
+
 /* bootsim: a fresh machine; L3 shadows of the previous one are dropped. */
-static void pool_reset(const struct pool_variant *v)
+static void pool_reset(const struct early_pfn_variant *self)
 {
 	/* CLEAR retired the worker and forgot every page it freed */
 	if (variant && variant->storage == POOL_IN_STRUCT_PAGE &&
@@ -502,7 +507,7 @@ static void pool_reset(const struct pool_variant *v)
 			pool_forget(p);
 		}
 	}
-	variant = v;
+	variant = self->row;
 	current_pfn_pool = NULL;
 	alloc_tag_add_early_pfn_ptr = RCU_INITIALIZER(__alloc_tag_add_early_pfn);
 }
@@ -577,11 +582,6 @@ static const struct pool_variant l1_row = {
 	.clear_reads_count_once = false,
 };
 
-static void l1_reset(void)
-{
-	pool_reset(&l1_row);
-}
-
 static const struct pool_variant l2_row = {
 	.storage = POOL_IN_BODY,
 	.head_update = HEAD_CMPXCHG,
@@ -592,11 +592,6 @@ static const struct pool_variant l2_row = {
 	.marker_in_alloc_flags = false,
 	.clear_reads_count_once = false,
 };
-
-static void l2_reset(void)
-{
-	pool_reset(&l2_row);
-}
 
 static const struct pool_variant l3_row = {
 	.storage = POOL_IN_STRUCT_PAGE,
@@ -609,11 +604,6 @@ static const struct pool_variant l3_row = {
 	.clear_reads_count_once = false,
 };
 
-static void l3_reset(void)
-{
-	pool_reset(&l3_row);
-}
-
 static const struct pool_variant l4pre_row = {
 	.storage = POOL_IN_BODY,
 	.head_update = HEAD_CMPXCHG,
@@ -624,11 +614,6 @@ static const struct pool_variant l4pre_row = {
 	.marker_in_alloc_flags = false,
 	.clear_reads_count_once = false,
 };
-
-static void l4pre_reset(void)
-{
-	pool_reset(&l4pre_row);
-}
 
 static const struct pool_variant l4_row = {
 	.storage = POOL_IN_BODY,
@@ -641,11 +626,6 @@ static const struct pool_variant l4_row = {
 	.clear_reads_count_once = false,
 };
 
-static void l4_reset(void)
-{
-	pool_reset(&l4_row);
-}
-
 static const struct pool_variant l5_row = {
 	.storage = POOL_IN_BODY,
 	.head_update = HEAD_CMPXCHG,
@@ -656,11 +636,6 @@ static const struct pool_variant l5_row = {
 	.marker_in_alloc_flags = false,
 	.clear_reads_count_once = false,
 };
-
-static void l5_reset(void)
-{
-	pool_reset(&l5_row);
-}
 
 static const struct pool_variant l6_row = {
 	.storage = POOL_IN_BODY,
@@ -673,11 +648,6 @@ static const struct pool_variant l6_row = {
 	.clear_reads_count_once = true,
 };
 
-static void l6_reset(void)
-{
-	pool_reset(&l6_row);
-}
-
 static const struct pool_variant l7_row = {
 	.storage = POOL_IN_BODY,
 	.head_update = HEAD_CMPXCHG,
@@ -688,11 +658,6 @@ static const struct pool_variant l7_row = {
 	.marker_in_alloc_flags = true,
 	.clear_reads_count_once = true,
 };
-
-static void l7_reset(void)
-{
-	pool_reset(&l7_row);
-}
 
 static const struct pool_variant proposed_row = {
 	.storage = POOL_IN_BODY,
@@ -705,13 +670,9 @@ static const struct pool_variant proposed_row = {
 	.clear_reads_count_once = true,
 };
 
-static void proposed_reset(void)
-{
-	pool_reset(&proposed_row);
-}
-
 #define POOL_OPS(name_)							\
-	.reset = name_##_reset,						\
+	.row = &name_##_row,						\
+	.reset = pool_reset,						\
 	.add = pool_alloc_tag_add_early_pfn,				\
 	.clear = pool_clear_early_alloc_pfn_tag_refs,			\
 	.capacity = pool_capacity,					\

@@ -1237,7 +1237,7 @@ static unsigned long alloc_count(const struct stmt *st)
 
 	switch (st->count_kind) {
 	case COUNT_CAPACITY:
-		n = (v->capacity ? (long)v->capacity() : 0) + st->count_delta;
+		n = (v->capacity ? (long)v->capacity(v) : 0) + st->count_delta;
 		return n > 0 ? (unsigned long)n : 0;
 	case COUNT_ALL:
 		return max_pfn;

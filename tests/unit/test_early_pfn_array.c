@@ -138,9 +138,9 @@ static void test_every_array_variant_fills_the_whole_ops_table(void **state)
 static void test_capacity_is_256_for_a1_and_8192_for_a2_a3_and_none_has_no_storage(void **state)
 {
 	(void)state;
-	assert_int_equal(early_pfn_a1.capacity(), 256);
-	assert_int_equal(early_pfn_a2.capacity(), 8192);
-	assert_int_equal(early_pfn_a3.capacity(), 8192);
+	assert_int_equal(early_pfn_a1.capacity(&early_pfn_a1), 256);
+	assert_int_equal(early_pfn_a2.capacity(&early_pfn_a2), 8192);
+	assert_int_equal(early_pfn_a3.capacity(&early_pfn_a3), 8192);
 	assert_null(early_pfn_none.capacity);
 	assert_null(early_pfn_none.reachable_pages);
 	assert_non_null(early_pfn_none.add);
