@@ -104,6 +104,7 @@ struct trace_record *trace_record_open(const char *path)
 		errno = e;
 		return NULL;
 	}
+	setvbuf(rec->out, NULL, _IOFBF, 1 << 16);
 	rec->spill_fd = -1;
 	pthread_mutex_init(&rec->lock, NULL);
 	rec->streams_tail = &rec->streams;

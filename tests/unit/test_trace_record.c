@@ -597,6 +597,22 @@ static void test_record_to_an_unwritable_path_exits_2_with_strerror(void **state
 	free(err);
 }
 
+/* The trace is written after the boot: a full disk shows there, same message. */
+static void test_record_to_a_full_device_exits_2_with_strerror(void **state)
+{
+	const char *argv[] = { "bootsim", "boot", "--cpus", "2", "--quiet", "--record",
+			       "/dev/full" };
+	char *out = NULL, *err = NULL;
+
+	(void)state;
+	if (access("/dev/full", W_OK))
+		skip();
+	assert_int_equal(run_cli((int)ARRAY_SIZE(argv), argv, &out, &err), 2);
+	assert_string_equal(err, "bootsim: --record /dev/full: No space left on device\n");
+	free(out);
+	free(err);
+}
+
 static void test_explore_refuses_record(void **state)
 {
 	const char *argv[] = { "bootsim", "explore", "--boot", "--record", "x.trace" };
@@ -624,6 +640,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_controlled_recording_is_byte_identical_across_two_runs, teardown),
 		cmocka_unit_test_teardown(test_recording_does_not_change_the_controlled_schedule, teardown),
 		cmocka_unit_test_teardown(test_record_to_an_unwritable_path_exits_2_with_strerror, teardown),
+		cmocka_unit_test_teardown(test_record_to_a_full_device_exits_2_with_strerror, teardown),
 		cmocka_unit_test_teardown(test_explore_refuses_record, teardown),
 	};
 
