@@ -72,10 +72,12 @@ void alloc_tag_add_early_pfn(unsigned long pfn, gfp_t gfp, unsigned int alloc_fl
 
 void clear_early_alloc_pfn_tag_refs(void)
 {
+	sim_mark(SIM_MARK_CLEAR_START, 0);		/* bootsim: trace marker */
 	if (mem_profiling.debug) {
 		early_pfn_stat_inc(clear_runs);
 		selected->clear();
 	}
+	sim_mark(SIM_MARK_CLEAR_DONE, 0);
 }
 
 void early_pfn_stats_read(struct early_pfn_stats *out)

@@ -160,6 +160,14 @@ bool page_ext_section_published(unsigned long section_nr)
 		__atomic_load_n(&flat_available, __ATOMIC_ACQUIRE));
 }
 
+/* bootsim: lookups for @nr succeed from now on (timelines, trace markers). */
+static void section_published(unsigned long nr)
+{
+	sim_mark(SIM_MARK_PAGE_EXT_SECTION, nr);
+	if (config.section_published)
+		config.section_published(nr);
+}
+
 static void *alloc_page_ext(size_t size, int nid)
 {
 	gfp_t flags = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
@@ -196,8 +204,8 @@ static int init_section_page_ext(unsigned long pfn, int nid)
 	total_usage += (long)table_size;
 	stats.sections_published++;
 	sim_note("page_ext published for section %lu", nr);
-	if (config.section_published && config.mode == PAGE_EXT_PROGRESSIVE)
-		config.section_published(nr);
+	if (config.mode == PAGE_EXT_PROGRESSIVE)
+		section_published(nr);
 	return 0;
 }
 
@@ -226,10 +234,10 @@ void page_ext_finish(void)
 		SIM_POINT("page_ext publish all", &flat_available);
 		__atomic_store_n(&flat_available, true, __ATOMIC_RELEASE);
 		sim_note("page_ext published for every section");
-		if (config.section_published)
+		if (config.section_published || sim_tracing())
 			for (unsigned long nr = 0; nr < nr_mem_sections; nr++)
 				if (mem_sections[nr].page_ext)
-					config.section_published(nr);
+					section_published(nr);
 	}
 	/* hotplug_memory_notifier(): memory hot-add makes no early PFNs (§2.6) */
 	pr_info("allocated %ld bytes of page_ext\n", total_usage);
@@ -250,7 +258,7 @@ unsigned long page_ext_nr_sections(void)
  * which case no init callback runs either (§2.6).  An allocation failure is
  * the kernel's panic("Out of memory"), reported as a BUG.
  */
-void page_ext_init(void)
+static void __page_ext_init(void)
 {
 	struct pglist_data *pgdat = NODE_DATA(0);
 	unsigned long start_pfn, end_pfn, pfn;
@@ -267,6 +275,14 @@ void page_ext_init(void)
 		}
 	}
 	page_ext_finish();
+}
+
+void page_ext_init(void)
+{
+	/* bootsim: the moment a trace replay makes page_ext available */
+	sim_mark(SIM_MARK_PAGE_EXT_INIT_START, 0);
+	__page_ext_init();
+	sim_mark(SIM_MARK_PAGE_EXT_INIT_DONE, 0);
 }
 
 void page_ext_get_stats(struct page_ext_stats *st)

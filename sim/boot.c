@@ -26,6 +26,7 @@
 #include "sim/core/event.h"
 #include "alloc/alloc_pages.h"
 #include "boot.h"
+#include "trace_record.h"
 
 /* Orders of all traced allocations (traces/README.md). */
 static const unsigned int order_weights[] = { 2814, 244, 93, 80, 6, 5, 9, 4, 3 };
@@ -354,6 +355,7 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	     char *err, size_t errlen)
 {
 	unsigned int ncpus = opt->machine.cpus;
+	struct machine_config mc = opt->machine;
 	struct rusage ru;
 	struct boot b;
 	double t0 = now_seconds();
@@ -374,8 +376,17 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 	sim_event_init(&b.quiesced, "quiesced");
 	sim_event_init(&b.late_free, "late_free");
 
+	if (opt->record) {
+		ret = trace_record_start(opt->record, ncpus);
+		if (ret) {
+			snprintf(err, errlen, "--record: cannot create a temporary file: %s",
+				 strerror(-ret));
+			goto out_free;
+		}
+		mc.trace = &trace_record_hooks;
+	}
 	sim_log_set_stream(opt->log);
-	ret = machine_setup(&opt->machine, err, errlen);
+	ret = machine_setup(&mc, err, errlen);
 	if (ret)
 		goto out_free;
 	sim_set_jitter(opt->jitter_ns, opt->seed);
@@ -394,6 +405,9 @@ int boot_run(const struct boot_options *opt, struct boot_result *res,
 
 	sim_cpu_join_all();
 	sim_set_jitter(0, 0);
+	/* The recording is the CPUs' boot, not the host's evaluation. */
+	if (opt->record)
+		trace_record_stop(opt->record);
 
 	for (unsigned int i = 0; i < ncpus; i++) {
 		res->allocs += b.cpus[i].allocs;
@@ -415,6 +429,8 @@ out_machine:
 	if (ret)
 		machine_teardown();
 out_free:
+	if (opt->record)
+		trace_record_stop(opt->record);
 	for (unsigned int i = 0; i < ncpus; i++) {
 		free(b.cpus[i].early.v);
 		free(b.cpus[i].churn.v);

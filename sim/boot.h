@@ -12,6 +12,8 @@
 #include "machine.h"
 #include "oracles.h"
 
+struct trace_record;
+
 /*
  * The shape of the boot's allocations.  Defaults follow the real 6.12 traces
  * (../shared/traces/README.md): 86 + 7.7 per CPU allocations before page_ext
@@ -43,6 +45,7 @@ struct boot_options {
 	unsigned int jitter_ns;
 	struct boot_workload wl;
 	FILE *log;			/* kernel log lines; NULL: quiet */
+	struct trace_record *record;	/* --record (trace_record.h); NULL: none */
 };
 
 struct boot_result {

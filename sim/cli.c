@@ -20,6 +20,7 @@
 #include "matrix.h"
 #include "cli.h"
 #include "report.h"
+#include "trace_record.h"
 #include "version.h"
 
 #define MAX_CPUS	8192		/* the kernel's NR_CPUS ceiling */
@@ -99,6 +100,8 @@ static void usage(FILE *f)
 	      "  --jitter NS            random delays up to NS ns at scheduling points (default 0)\n"
 	      "  --json                 print one JSON object instead of the text summary\n"
 	      "  --allocinfo FILE       write /proc/allocinfo after boot ('-' for stdout)\n"
+	      "  --record FILE          write every page allocation and free, the kernel log and\n"
+	      "                         bootsim markers as ftrace text (/sys/kernel/tracing/trace)\n"
 	      "  --log FILE             kernel log destination (default stderr)\n"
 	      "  --quiet                no kernel log\n"
 	      "  --no-kmemleak          no kmemleak object cache (CONFIG_DEBUG_KMEMLEAK=n)\n"
@@ -197,6 +200,7 @@ struct cli_boot {
 	struct boot_options opt;
 	bool json;
 	const char *allocinfo;
+	const char *record;
 	const char *log_path;
 	bool quiet;
 	bool controlled;
@@ -396,8 +400,12 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			opt->wl.early_free_pct = (unsigned int)v;
 			break;
 		case OPT_RECORD:
-			fprintf(err, "bootsim: --record: trace recording is not in this version yet\n");
-			return EXIT_USAGE;
+			if (cb->explore) {
+				fprintf(err, "bootsim: explore: --record belongs to 'bootsim boot'\n");
+				return EXIT_USAGE;
+			}
+			cb->record = optarg;
+			break;
 		case OPT_HELP:
 			usage(out);
 			return -1;
@@ -492,6 +500,7 @@ static int controlled_boot(const struct boot_options *opt, struct boot_result *r
 static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct cli_boot cb = { 0 };
+	struct trace_record *rec = NULL;
 	struct boot_result res;
 	FILE *log = err, *ai = NULL;
 	char msg[256];
@@ -507,11 +516,16 @@ static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 	else if (cb.log_path && !(log = open_output(cb.log_path, err, err, "--log")))
 		return EXIT_USAGE;
 	if (cb.allocinfo && !(ai = open_output(cb.allocinfo, out, err, "--allocinfo"))) {
-		if (log && log != err)
-			fclose(log);
-		return EXIT_USAGE;
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (cb.record && !(rec = trace_record_open(cb.record))) {
+		fprintf(err, "bootsim: --record %s: %s\n", cb.record, strerror(errno));
+		ret = EXIT_USAGE;
+		goto out;
 	}
 	cb.opt.log = log;
+	cb.opt.record = rec;
 
 	if (cb.controlled)
 		ret = controlled_boot(&cb.opt, &res, msg, sizeof(msg), err);
@@ -520,6 +534,12 @@ static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 	if (ret) {
 		fprintf(err, "bootsim: boot: %s\n", msg);
 		ret = EXIT_INTERNAL;
+		goto out;
+	}
+	if (rec && (ret = trace_record_write(rec))) {
+		fprintf(err, "bootsim: --record %s: %s\n", cb.record, strerror(-ret));
+		ret = EXIT_USAGE;
+		boot_result_free(&res);
 		goto out;
 	}
 	if (cb.json)
@@ -532,6 +552,15 @@ static int cmd_boot(int argc, char **argv, FILE *out, FILE *err)
 	boot_result_free(&res);
 out:
 	fflush(out);
+	if (rec) {
+		int cr = trace_record_close(rec);
+
+		/* a full disk may show only when the last buffer is written */
+		if (cr && ret < EXIT_USAGE) {
+			fprintf(err, "bootsim: --record %s: %s\n", cb.record, strerror(-cr));
+			ret = EXIT_USAGE;
+		}
+	}
 	if (ai && ai != out)
 		fclose(ai);
 	if (log && log != err)

@@ -43,6 +43,7 @@ int machine_setup(const struct machine_config *cfg, char *err, size_t errlen)
 		.kmemleak = cfg->kmemleak,
 		.section_published = cfg->section_published,
 	};
+	struct alloc_hooks hooks;
 	int ret;
 
 	machine_mem_params(cfg, &mp);
@@ -73,7 +74,12 @@ int machine_setup(const struct machine_config *cfg, char *err, size_t errlen)
 		return ret;
 	}
 	mem_set_debug_level(cfg->debug_level);
-	mem_set_hooks(&pgalloc_tag_hooks);
+	hooks = pgalloc_tag_hooks;
+	if (cfg->trace) {
+		hooks.trace_alloc = cfg->trace->trace_alloc;
+		hooks.trace_free = cfg->trace->trace_free;
+	}
+	mem_set_hooks(&hooks);
 	if (alloc_tag_counters_init()) {
 		snprintf(err, errlen, "out of host memory for per-CPU tag counters");
 		mem_teardown();

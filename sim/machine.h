@@ -23,6 +23,8 @@ struct machine_config {
 	int debug_level;		/* 1: invariant check after every op */
 	const struct early_pfn_variant *variant;
 	void (*section_published)(unsigned long section_nr);
+	/* the allocator's trace points (trace_alloc, trace_free); NULL: none */
+	const struct alloc_hooks *trace;
 };
 
 void machine_config_defaults(struct machine_config *cfg);

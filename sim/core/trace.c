@@ -33,3 +33,28 @@ void sim_trace_log(const char *line)
 	if (t && t->log)
 		t->log(t->priv, smp_processor_id(), line);
 }
+
+void __sim_mark(enum sim_mark mark, unsigned long arg)
+{
+	const struct sim_tracer *t = sim_tracer;
+
+	if (t && t->mark)
+		t->mark(t->priv, smp_processor_id(), mark, arg);
+}
+
+int sim_mark_format(char *buf, size_t size, enum sim_mark mark, unsigned long arg)
+{
+	switch (mark) {
+	case SIM_MARK_PAGE_EXT_INIT_START:
+		return snprintf(buf, size, "page_ext_init start");
+	case SIM_MARK_PAGE_EXT_SECTION:
+		return snprintf(buf, size, "page_ext section=%lu published", arg);
+	case SIM_MARK_PAGE_EXT_INIT_DONE:
+		return snprintf(buf, size, "page_ext_init done");
+	case SIM_MARK_CLEAR_START:
+		return snprintf(buf, size, "clear_early_alloc_pfn_tag_refs start");
+	case SIM_MARK_CLEAR_DONE:
+		return snprintf(buf, size, "clear_early_alloc_pfn_tag_refs done");
+	}
+	return -1;
+}

@@ -20,8 +20,13 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "sim/core/printk.h"
 #include "sim/boot.h"
+#include "sim/trace_record.h"
 
 static struct boot_options opt;
 static struct boot_result res;
@@ -230,6 +235,71 @@ static void test_deferred_boot_with_a_movable_zone_is_clean_but_d13(void **s)
 	finish_boot();
 }
 
+/*
+ * --record on real threads (the TSan run checks the per-thread buffers): every
+ * allocator call but the bulk pages is one line, lines merged by time.
+ */
+static void test_recorded_8_cpu_boot_with_churn_traces_every_allocator_call(void **s)
+{
+	struct mem_zone_stats zs[MAX_NR_ZONES];
+	unsigned long zone_allocs = 0, zone_frees = 0, allocs = 0, frees = 0, entries = 0;
+	unsigned long long prev = 0;
+	char path[] = "/tmp/bootsim-boot-record-XXXXXX", line[1024], err[256];
+	struct trace_record *rec;
+	int fd, nz;
+	FILE *f;
+
+	(void)s;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	rec = trace_record_open(path);
+	assert_non_null(rec);
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 8;
+	opt.machine.mem_bytes = 8ULL << 30;
+	opt.wl.churn_ops = 4000;
+	opt.wl.churn_free_pct = 40;
+	opt.log = NULL;
+	opt.record = rec;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_int_equal(trace_record_write(rec), 0);
+	assert_int_equal(trace_record_close(rec), 0);
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long sec, usec;
+		const char *ts;
+
+		if (line[0] == '#') {
+			sscanf(line, "# entries-in-buffer/entries-written: %lu/", &entries);
+			continue;
+		}
+		allocs += strstr(line, ": mm_page_alloc: ") != NULL;
+		frees += strstr(line, ": mm_page_free: ") != NULL;
+		ts = line + 37;
+		assert_int_equal(sscanf(ts, "%llu.%llu:", &sec, &usec), 2);
+		assert_true(sec * 1000000 + usec >= prev);
+		prev = sec * 1000000 + usec;
+		entries--;
+	}
+	fclose(f);
+	unlink(path);
+	assert_int_equal(entries, 0);
+	nz = mem_zone_stats(zs, MAX_NR_ZONES);
+	for (int i = 0; i < nz; i++) {
+		zone_allocs += zs[i].nr_alloc_calls;
+		zone_frees += zs[i].nr_free_calls;
+	}
+	assert_int_equal(allocs, zone_allocs -
+			 (unsigned long)opt.wl.stacks_per_cpu * opt.wl.stack_pages * 8);
+	assert_int_equal(frees, zone_frees);
+	assert_true(frees >= (unsigned long)res.frees);
+	finish_boot();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +313,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn, teardown),
 		cmocka_unit_test_teardown(test_32bit_deferred_boot_4_cpus_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_deferred_boot_with_a_movable_zone_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_recorded_8_cpu_boot_with_churn_traces_every_allocator_call, teardown),
 	};
 
 	return cmocka_run_group_tests_name("boot", tests, NULL, NULL);

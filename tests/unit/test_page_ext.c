@@ -10,6 +10,7 @@
 #include "page_ext/kmemleak.h"
 #include "sim/core/rcu.h"
 #include "sim/core/sched.h"
+#include "sim/core/trace.h"
 
 #define MEM_512M	(512ULL << 20)	/* 4 sections, DMA + DMA32 */
 #define TABLE_ENTRY	(sizeof(struct page_ext) + sizeof(union codetag_ref))
@@ -353,6 +354,73 @@ static void test_progressive_page_ext_init_announces_every_section_once(void **s
 	for (unsigned long nr = 0; nr < 4; nr++)
 		assert_int_equal(published_calls[nr], 1);
 	assert_true(published_visible_in_callback);
+}
+
+/* bootsim markers (sim/core/trace.h): what a trace recording writes. */
+static char marks[16][48];
+static int nr_marks;
+
+static void record_mark(void *priv, int cpu, enum sim_mark mark, unsigned long arg)
+{
+	(void)priv;
+	(void)cpu;
+	if (nr_marks < 16)
+		sim_mark_format(marks[nr_marks], sizeof(marks[0]), mark, arg);
+	nr_marks++;
+}
+
+static const struct sim_tracer mark_tracer = { .mark = record_mark };
+
+static void init_with_marks(enum page_ext_mode publish, bool profiling)
+{
+	nr_marks = 0;
+	machine_up_with(MEM_512M, publish, false, NULL);
+	mem_profiling.enabled = profiling;	/* false: no page_ext client needs it */
+	sim_set_tracer(&mark_tracer);
+	page_ext_init();
+	sim_set_tracer(NULL);
+}
+
+static void test_page_ext_init_marks_start_each_section_clear_then_done(void **state)
+{
+	static const char *const want[] = {
+		"page_ext_init start",
+		"page_ext section=0 published", "page_ext section=1 published",
+		"page_ext section=2 published", "page_ext section=3 published",
+		"clear_early_alloc_pfn_tag_refs start", "clear_early_alloc_pfn_tag_refs done",
+		"page_ext_init done",
+	};
+
+	(void)state;
+	init_with_marks(PAGE_EXT_PROGRESSIVE, true);
+	assert_int_equal(nr_marks, ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		assert_string_equal(marks[i], want[i]);
+}
+
+static void test_flat_page_ext_init_marks_every_section_after_the_walk(void **state)
+{
+	(void)state;
+	init_with_marks(PAGE_EXT_FLAT, true);
+	assert_int_equal(nr_marks, 8);
+	assert_string_equal(marks[0], "page_ext_init start");
+	for (int nr = 0; nr < 4; nr++) {
+		char want[48];
+
+		snprintf(want, sizeof(want), "page_ext section=%d published", nr);
+		assert_string_equal(marks[1 + nr], want);
+	}
+	assert_string_equal(marks[5], "clear_early_alloc_pfn_tag_refs start");
+	assert_string_equal(marks[7], "page_ext_init done");
+}
+
+static void test_page_ext_init_without_a_client_marks_only_start_and_done(void **state)
+{
+	(void)state;
+	init_with_marks(PAGE_EXT_PROGRESSIVE, false);
+	assert_int_equal(nr_marks, 2);
+	assert_string_equal(marks[0], "page_ext_init start");
+	assert_string_equal(marks[1], "page_ext_init done");
 }
 
 /* ------------------------------------------------------------------ */
@@ -715,6 +783,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_without_kmemleak_the_walk_takes_no_slab_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_tables_are_early_allocations_stamped_empty_by_clear, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_ext_init_on_a_fresh_machine_records_early_pfns, setup, teardown),
+		cmocka_unit_test_teardown(test_page_ext_init_marks_start_each_section_clear_then_done, teardown),
+		cmocka_unit_test_teardown(test_flat_page_ext_init_marks_every_section_after_the_walk, teardown),
+		cmocka_unit_test_teardown(test_page_ext_init_without_a_client_marks_only_start_and_done, teardown),
 	};
 
 	return cmocka_run_group_tests_name("page_ext", tests, NULL, NULL);
