@@ -26,7 +26,9 @@
 #ifdef HAVE_LZMA
 #include <lzma.h>
 #endif
-#ifdef __SSE2__
+/* TRACE_PARSE_NO_SIMD: test the portable word loops on x86 too. */
+#if defined(__SSE2__) && !defined(TRACE_PARSE_NO_SIMD)
+#define TRACE_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -392,7 +394,7 @@ static inline size_t first_flagged(uint64_t m)
  * With SSE2 (every x86-64) the scanners first take 16 bytes per step; the
  * word loops below finish the tail, and are all there is elsewhere.
  */
-#ifdef __SSE2__
+#ifdef TRACE_SSE2
 #define SCAN16(p, end, mask_expr)						\
 	do {									\
 		while ((end) - (p) >= 16) {					\

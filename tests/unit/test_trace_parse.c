@@ -740,6 +740,25 @@ static void test_lenient_file_of_only_bad_lines_is_an_empty_trace(void **state)
 	trace_close(r);
 }
 
+static void test_every_line_is_counted_once(void **state)
+{
+	struct trace_reader *r = open_text(
+		"version = 6\n# h\n\n" FREE_LINE "bad\nCPU:1 [LOST 2 EVENTS]\n"
+		"x-1 [000] ..... 1.0: page_ext_init <-page_alloc_init_late\n" ALLOC_LINE);
+	const struct trace_stats *st = trace_stats(r);
+	unsigned long events = 0;
+
+	(void)state;
+	trace_set_lenient(r, true);
+	events = drain(r);
+	assert_int_equal(events, 4);
+	assert_int_equal(st->lines, 8);
+	assert_int_equal(st->lines, st->header_lines + st->blank_lines + st->bad_lines + events);
+	assert_int_equal(st->events[TEV_FREE] + st->events[TEV_ALLOC] + st->events[TEV_FUNC] +
+			 st->events[TEV_OTHER], events);
+	trace_close(r);
+}
+
 /* ---- blocks, files, compression ---- */
 
 static char *many_lines(unsigned int n, size_t *len)
@@ -1073,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_1mb_line_fails_or_is_skipped_whole_in_lenient_mode),
 		cmocka_unit_test(test_lenient_mode_skips_and_counts_bad_lines),
 		cmocka_unit_test(test_lenient_file_of_only_bad_lines_is_an_empty_trace),
+		cmocka_unit_test(test_every_line_is_counted_once),
 		cmocka_unit_test(test_small_blocks_split_lines_across_refills),
 		cmocka_unit_test(test_plain_file_reads_like_memory),
 		cmocka_unit_test(test_stdin_is_read_for_dash),
