@@ -7,7 +7,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 build=${BOOTSIM_BUILD:-$here/build}
-packages=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev liburcu-dev)
+packages=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev liburcu-dev zlib1g-dev liblzma-dev)
 
 install_missing() {
 	local missing=()

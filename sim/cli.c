@@ -18,6 +18,7 @@
 #include "scenario.h"
 #include "catalogue.h"
 #include "matrix.h"
+#include "replay_cmd.h"
 #include "cli.h"
 #include "report.h"
 #include "trace_record.h"
@@ -78,6 +79,7 @@ static void usage(FILE *f)
 	      "       bootsim explore (--scenario NAME|FILE | --boot [boot options]) [explore options]\n"
 	      "                                    search interleavings until an oracle fires\n"
 	      "       bootsim matrix [options]      every defect case against every variant\n"
+	      "       bootsim replay TRACE [options] replay an ftrace allocation trace\n"
 	      "       bootsim scenarios [--verbose] list the built-in scenarios\n"
 	      "       bootsim variants [--verbose] list the early-PFN variants\n"
 	      "       bootsim --help | --version\n"
@@ -889,11 +891,9 @@ int bootsim_main(int argc, char **argv, FILE *out, FILE *err)
 		return cmd_scenarios(argc - 1, argv + 1, out, err);
 	if (!strcmp(cmd, "matrix"))
 		return matrix_main(argc - 1, argv + 1, out, err);
-	if (!strcmp(cmd, "replay")) {
-		fprintf(err, "bootsim: '%s' is not in this version yet\n", cmd);
-		return EXIT_USAGE;
-	}
-	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, matrix, scenarios, variants, --help or --version)\n",
+	if (!strcmp(cmd, "replay"))
+		return replay_main(argc - 1, argv + 1, out, err);
+	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, matrix, replay, scenarios, variants, --help or --version)\n",
 		cmd);
 	return EXIT_USAGE;
 }

@@ -97,6 +97,7 @@ struct replay {
 	struct early_block *before;
 	size_t nr_before, cap_before;
 	bool have_marker;
+	bool bulk_seen;			/* function lines of the bulk allocator */
 	/* pass 2 */
 	struct pfn_bits held;		/* pages of blocks the trace holds */
 	struct task_struct *tasks;	/* one per CPU of the trace */
@@ -232,6 +233,9 @@ static int scan(struct replay *r)
 			c->nr_cpus = ev.cpu + 1;
 		if (is_page_ext_marker(&ev))
 			r->have_marker = true;
+		if (ev.kind == TEV_FUNC && ev.text_len >= 16 &&
+		    !strncmp(ev.text, "alloc_pages_bulk", 16))
+			r->bulk_seen = true;
 		if (ev.kind != TEV_ALLOC && ev.kind != TEV_FREE && ev.kind != TEV_FREE_BATCHED)
 			continue;
 		if (ev.kind == TEV_ALLOC && ev.failed)
@@ -249,10 +253,12 @@ static int scan(struct replay *r)
 		}
 		if (end > c->trace_max_pfn)
 			c->trace_max_pfn = end;
+		/* online memory is not "seen": the bulk allocator takes from it unseen */
 		if (ev.kind == TEV_ALLOC) {
 			bits_assign(&seen, ev.pfn, n, true);
-		} else if (ev.kind == TEV_FREE && !bits_any(&seen, ev.pfn, n)) {
-			if (ev.order < pageblock_order && (ret = note_before_tracing(r, &ev)))
+		} else if (ev.kind == TEV_FREE && ev.order < pageblock_order &&
+			   !bits_any(&seen, ev.pfn, n)) {
+			if ((ret = note_before_tracing(r, &ev)))
 				break;
 			bits_assign(&seen, ev.pfn, n, true);
 		}
@@ -316,7 +322,8 @@ static void become(struct replay *r, const struct trace_event *ev)
 	struct task_struct *t = &r->tasks[ev->cpu];
 
 	if (strncmp(t->comm, ev->task, sizeof(t->comm) - 1)) {
-		snprintf(t->comm, sizeof(t->comm), "%s", ev->task);
+		/* comm is 16 bytes, as in the kernel: longer names are cut */
+		snprintf(t->comm, sizeof(t->comm), "%.*s", (int)sizeof(t->comm) - 1, ev->task);
 		t->pid = ev->pid;
 	}
 	sim_current_task = t;
@@ -418,28 +425,21 @@ static void free_block(struct replay *r, unsigned long pfn, unsigned int order)
 static int replay_free(struct replay *r, const struct trace_event *ev)
 {
 	struct replay_counts *c = &r->res->counts;
-	unsigned long n = 1UL << ev->order, head;
+	unsigned long n = 1UL << ev->order, head = 0;
 	int horder;
 
 	if (ev->pfn + n > max_pfn)
 		return bad(r, ev, "found pfn=%#lx order=%u; expected a block below the machine's "
 			   "%#lx pages (--mem)", ev->pfn, ev->order, max_pfn);
-	if (!bits_any(&r->held, ev->pfn, n)) {
-		if (ev->kind == TEV_FREE_BATCHED) {
-			c->batched_repeats++;
-			return 0;
-		}
-		if (ev->order >= pageblock_order) {
-			c->online_frees++;
-			c->online_pages += n;
-			return 0;
-		}
-		return bad(r, ev, "found a free of pfn=%#lx order=%u; expected a block the trace "
-			   "allocated (double free?)", ev->pfn, ev->order);
-	}
-	horder = held_block(r, ev->pfn, &head);
+	horder = bits_any(&r->held, ev->pfn, n) ? held_block(r, ev->pfn, &head) : -1;
 	if (horder == (int)ev->order && head == ev->pfn) {
 		free_block(r, ev->pfn, ev->order);
+		return 0;
+	}
+	if (ev->order >= pageblock_order) {
+		/* memory coming online, whatever bootsim pre-claimed inside it */
+		c->online_frees++;
+		c->online_pages += n;
 		return 0;
 	}
 	if (horder > (int)ev->order && !PageCompound(pfn_to_page(head))) {
@@ -451,6 +451,18 @@ static int replay_free(struct replay *r, const struct trace_event *ev)
 		c->frees -= n - 1;
 		return 0;
 	}
+	if (horder < 0 && ev->kind == TEV_FREE_BATCHED) {
+		c->batched_repeats++;
+		return 0;
+	}
+	if (horder < 0 && r->bulk_seen) {
+		/* the bulk allocator took it again, unseen (traces/README.md item 4) */
+		c->untraced_frees++;
+		return 0;
+	}
+	if (horder < 0)
+		return bad(r, ev, "found a free of pfn=%#lx order=%u; expected a block the trace "
+			   "allocated (double free?)", ev->pfn, ev->order);
 	return bad(r, ev, "found a free of pfn=%#lx order=%u; expected the head and order of a "
 		   "block the trace holds", ev->pfn, ev->order);
 }
@@ -504,6 +516,7 @@ static int play(struct replay *r)
 		if (!r->marker_done && (r->opt->marker_at == REPLAY_MARKER_TRACE ?
 					is_page_ext_marker(&ev) : at_forced_marker(r, &ev)))
 			run_marker(r, &ev);
+		ret = 0;
 		switch (ev.kind) {
 		case TEV_ALLOC:
 			ret = replay_alloc(r, &ev);

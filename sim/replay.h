@@ -18,6 +18,9 @@
  *   |                                          |   claimed before the first event,  |
  *   |                                          |   so RECORD sees it as early       |
  *   | mm_page_free_batched of a free block     | the repeat of a free: nothing      |
+ *   | free of a free block seen allocated,     | the bulk allocator re-allocated it |
+ *   |   in a trace showing alloc_pages_bulk    |   unseen (item 4): nothing; with   |
+ *   |   function lines                         |   no such lines: a double free     |
  *   | free inside a larger live block          | alloc_pages_exact: split, then free|
  *   | mm_page_alloc pfn=0                      | a failed allocation: counted       |
  *   | allocation of a block bootsim's own      | counted, skipped (bootsim's pages  |
@@ -70,6 +73,7 @@ struct replay_counts {
 	unsigned long before_tracing, before_tracing_pages;	/* claimed up front */
 	unsigned long online_frees, online_pages;	/* memory coming online */
 	unsigned long batched_repeats;
+	unsigned long untraced_frees;		/* re-allocated by the bulk allocator */
 	unsigned long exact_splits;		/* frees inside a larger live block */
 	unsigned long internal_collisions;	/* trace vs bootsim's own pages */
 	unsigned long consoles, functions, markers, other_events;

@@ -168,10 +168,10 @@ static void report_text(FILE *out, const struct replay_options *o,
 			c->bad_lines, c->bad_events);
 	fprintf(out, "incomplete trace: %lu blocks (%lu pages) freed but never seen allocated, "
 		"claimed before the first event; %lu frees (%lu pages) of memory coming online; "
-		"%lu repeated mm_page_free_batched; %lu alloc_pages_exact splits; %lu allocations "
-		"of bootsim's own pages skipped\n", c->before_tracing, c->before_tracing_pages,
-		c->online_frees, c->online_pages, c->batched_repeats, c->exact_splits,
-		c->internal_collisions);
+		"%lu repeated mm_page_free_batched; %lu frees of untraced bulk allocations; "
+		"%lu alloc_pages_exact splits; %lu allocations of bootsim's own pages skipped\n",
+		c->before_tracing, c->before_tracing_pages, c->online_frees, c->online_pages,
+		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions);
 	if (c->marker_seen)
 		fprintf(out, "page_ext: available at line %lu on CPU %d (%s)\n", c->marker_line,
 			c->marker_cpu, c->marker_text);
@@ -210,9 +210,10 @@ static void report_json(FILE *out, const struct replay_options *o,
 		c->other_events, c->bad_lines, c->bad_events);
 	fprintf(out, "  \"incomplete_trace\": {\"before_tracing_blocks\": %lu, "
 		"\"before_tracing_pages\": %lu, \"online_frees\": %lu, \"online_pages\": %lu, "
-		"\"batched_repeats\": %lu, \"exact_splits\": %lu, \"internal_collisions\": %lu},\n",
+		"\"batched_repeats\": %lu, \"untraced_bulk_frees\": %lu, \"exact_splits\": %lu, "
+		"\"internal_collisions\": %lu},\n",
 		c->before_tracing, c->before_tracing_pages, c->online_frees, c->online_pages,
-		c->batched_repeats, c->exact_splits, c->internal_collisions);
+		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions);
 	fprintf(out, "  \"page_ext_marker\": ");
 	if (c->marker_seen) {
 		fprintf(out, "{\"line\": %lu, \"cpu\": %d, \"text\": ", c->marker_line,

@@ -169,7 +169,9 @@ static void test_more_than_8192_early_pages_make_a3_warn_and_not_l6(void **state
 	fprintf(f, LINE_PREFIX "bootsim_marker: page_ext_init start\n");
 	fclose(f);
 	assert_int_equal(replay_file(path, "A3", false), 0);
-	assert_int_equal(sim_warn_count_fmt("Early page allocations before page_ext init exceeded"), 1);
+	/* pr_warn_once prints once; the registry counts every overflowing PFN */
+	assert_true(sim_warn_count_fmt("Early page allocations before page_ext init exceeded") > 0);
+	assert_true(res.early.pfns_dropped >= 8300 - 8192);
 	replay_result_free(&res);
 	assert_int_equal(replay_file(path, "L6", false), 0);
 	assert_int_equal(sim_warn_count_fmt("Early page allocations before page_ext init exceeded"), 0);
