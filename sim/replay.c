@@ -27,6 +27,7 @@
 
 #define REPLAY_MAX_CPUS		4096
 #define REPLAY_MAX_TAGS		4096
+#define REPLAY_TAG_SLOTS	8192
 /* 16 TiB of 4 KiB pages: what the allocator's 32-bit PFN links allow */
 #define REPLAY_MAX_PFN		(1UL << 32)
 #define SECTION_BYTES		(1ULL << SECTION_SIZE_BITS)
@@ -101,11 +102,14 @@ struct replay {
 	/* pass 2 */
 	struct pfn_bits held;		/* pages of blocks the trace holds */
 	struct task_struct *tasks;	/* one per CPU of the trace */
+	/* open addressing on the name's hash; REPLAY_TAG_SLOTS > 2 * MAX_TAGS */
 	struct {
 		char *name;
+		uint64_t hash;
 		struct alloc_tag *tag;
-	} tags[REPLAY_MAX_TAGS];
+	} tags[REPLAY_TAG_SLOTS];
 	unsigned int nr_tags;
+	struct alloc_tag *overflow_tag;	/* every name past REPLAY_MAX_TAGS */
 	const char *tag_file;
 	bool marker_done;
 	double t_pass2;
@@ -291,29 +295,54 @@ static unsigned long long machine_bytes(const struct replay_counts *c)
 	return bytes + bytes / 8;
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct alloc_tag *new_tag(struct replay *r, const struct trace_event *ev,
+				 const char *name)
+{
+	struct alloc_tag *tag = codetag_new_dynamic(r->tag_file, (unsigned int)ev->line,
+						   name, NULL);
+
+	if (!tag || alloc_tag_counters_attach(tag))
+		return NULL;
+	return tag;
+}
+
+/* The tag of the event's task (or gfp string): one per distinct name. */
 static struct alloc_tag *tag_for(struct replay *r, const struct trace_event *ev)
 {
 	char gfp[256];
 	const char *name = ev->task;
-	struct alloc_tag *tag;
+	uint64_t h;
+	unsigned int i;
 
 	if (r->opt->tag_by == REPLAY_TAG_BY_GFP) {
 		gfp_print(gfp, sizeof(gfp), ev->gfp);
 		name = gfp;
 	}
-	for (unsigned int i = 0; i < r->nr_tags; i++)
-		if (!strcmp(r->tags[i].name, name))
+	h = name_hash(name);
+	for (i = h % REPLAY_TAG_SLOTS; r->tags[i].name; i = (i + 1) % REPLAY_TAG_SLOTS)
+		if (r->tags[i].hash == h && !strcmp(r->tags[i].name, name))
 			return r->tags[i].tag;
-	if (r->nr_tags == REPLAY_MAX_TAGS)
-		return r->tags[REPLAY_MAX_TAGS - 1].tag;
-	tag = codetag_new_dynamic(r->tag_file, (unsigned int)ev->line, name, NULL);
-	if (!tag || alloc_tag_counters_attach(tag))
+	if (r->nr_tags == REPLAY_MAX_TAGS) {
+		if (!r->overflow_tag)
+			r->overflow_tag = new_tag(r, ev, "(more tasks)");
+		return r->overflow_tag;
+	}
+	r->tags[i].tag = new_tag(r, ev, name);
+	r->tags[i].name = r->tags[i].tag ? strdup(name) : NULL;
+	if (!r->tags[i].name)
 		return NULL;
-	r->tags[r->nr_tags].name = strdup(name);
-	if (!r->tags[r->nr_tags].name)
-		return NULL;
-	r->tags[r->nr_tags++].tag = tag;
-	return tag;
+	r->tags[i].hash = h;
+	r->nr_tags++;
+	return r->tags[i].tag;
 }
 
 /* Play the event as CPU @cpu's current task. */
@@ -650,7 +679,7 @@ int replay_run(const struct replay_options *o, struct replay_result *res,
 	res->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ret = 0;
 out:
-	for (unsigned int i = 0; i < r.nr_tags; i++)
+	for (unsigned int i = 0; i < REPLAY_TAG_SLOTS; i++)
 		free(r.tags[i].name);
 	free(r.tasks);
 	free(r.held.v);
