@@ -200,6 +200,7 @@ static ssize_t read_fd(int fd, void *dst, size_t n)
 	return got;
 }
 
+#if defined(HAVE_ZLIB) || defined(HAVE_LZMA)
 /* Next piece of compressed input (files only; memory input is all there). */
 static int refill_in(struct trace_reader *r)
 {
@@ -219,6 +220,8 @@ static int refill_in(struct trace_reader *r)
 		r->in_eof = true;
 	return 0;
 }
+
+#endif
 
 #ifdef HAVE_ZLIB
 /* Decompressed bytes into @out: >0, 0 at the end, -1 on error. */

@@ -1004,6 +1004,27 @@ static void test_other_compressions_are_named(void **state)
 			    "(decompress it first)");
 }
 
+static void test_compressed_input_without_its_library_is_named(void **state)
+{
+	char err[256];
+
+	(void)state;
+#ifndef HAVE_ZLIB
+	assert_null(trace_open_mem("t.gz", "\x1f\x8b\x08\0\0\0\0\0", 8, err, sizeof(err)));
+	assert_string_equal(err, "t.gz: gzip-compressed, but bootsim was built without zlib "
+			    "(install zlib1g-dev and rebuild, or gunzip it first)");
+#endif
+#ifndef HAVE_LZMA
+	assert_null(trace_open_mem("t.xz", "\xfd" "7zXZ\0\0\0", 8, err, sizeof(err)));
+	assert_string_equal(err, "t.xz: xz-compressed, but bootsim was built without liblzma "
+			    "(install liblzma-dev and rebuild, or unxz it first)");
+#endif
+#if defined(HAVE_ZLIB) && defined(HAVE_LZMA)
+	(void)err;
+	skip();
+#endif
+}
+
 /* ---- the real sample (shared/traces/README.md) ---- */
 
 static void test_real_sample_counts_match_the_readme(void **state)
@@ -1100,6 +1121,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_gzip_is_an_error),
 		cmocka_unit_test(test_xz_in_memory_is_decompressed_and_corruption_reported),
 		cmocka_unit_test(test_other_compressions_are_named),
+		cmocka_unit_test(test_compressed_input_without_its_library_is_named),
 		cmocka_unit_test(test_real_sample_counts_match_the_readme),
 	};
 
