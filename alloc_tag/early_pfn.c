@@ -110,14 +110,13 @@ static void stamp_empty(union pgtag_ref_handle handle, unsigned long pfn)
 void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
 {
 	union pgtag_ref_handle handle;
-	union codetag_ref ref, empty;
+	union codetag_ref ref;
 
 	if (!pfn_valid(pfn) || !get_page_tag_ref(pfn_to_page(pfn), &ref, &handle)) {
 		early_pfn_stat_inc(clear_no_slot);
 		return;
 	}
 	sim_note("CLEAR reads pfn %#lx slot: %s", pfn, codetag_ref_name(&ref));
-	set_codetag_empty(&empty);
 	switch (how) {
 	case STAMP_ALWAYS:
 		/* A1 (§3.1 step 2): no check, a live page's tag is lost (D4) */
@@ -134,8 +133,11 @@ void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
 		 */
 		stamp_empty(handle, pfn);
 		break;
-	case STAMP_CMPXCHG:
+	case STAMP_CMPXCHG: {
+		union codetag_ref empty;
+
 		/* proposed: the store happens only if the slot is still NULL */
+		set_codetag_empty(&empty);
 		if (!ref.ct && try_update_page_tag_ref(handle, &ref, &empty)) {
 			sim_note("CLEAR stamps pfn %#lx EMPTY", pfn);
 			early_pfn_stat_inc(clear_stamped);
@@ -144,6 +146,7 @@ void early_pfn_clear_one(unsigned long pfn, enum early_pfn_stamp how)
 			early_pfn_stat_inc(clear_kept);
 		}
 		break;
+	}
 	}
 	put_page_tag_ref(handle);
 }

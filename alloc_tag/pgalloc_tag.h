@@ -28,7 +28,10 @@
  *   | API                          | context               | notes                        |
  *   |------------------------------|-----------------------|------------------------------|
  *   | get/update/put_page_tag_ref  | any CPU               | put on the CPU that got it   |
- *   | try_update_page_tag_ref      | any CPU               | bootsim's: cmpxchg the slot  |
+ *   | update_page_tag_ref_observed | CLEAR                 | bootsim's: the store, and    |
+ *   | try_update_page_tag_ref      |                       | what it replaced / a cmpxchg;|
+ *   |                              |                       | page_ext slots only (CLEAR   |
+ *   |                              |                       | never runs compressed)       |
  *   | clear_page_tag_ref           | the page's owner      | no-op without a slot         |
  *   | pgalloc_tag_add/sub/split    | allocator hooks       | owner CPU                    |
  *   | pgalloc_tag_peek             | host thread (oracles) | no checks; its points are    |

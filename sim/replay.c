@@ -372,6 +372,19 @@ static void run_marker(struct replay *r, const struct trace_event *ev)
 }
 
 /*
+ * A block past the machine's memory (--mem smaller than the trace) is bad
+ * input; *ret is what the caller returns then (-1, or 0 under --lenient).
+ */
+static bool beyond_memory(struct replay *r, const struct trace_event *ev, int *ret)
+{
+	if (ev->pfn + (1UL << ev->order) <= max_pfn)
+		return false;
+	*ret = bad(r, ev, "found pfn=%#lx order=%u; expected a block below the machine's "
+		   "%#lx pages (--mem)", ev->pfn, ev->order, max_pfn);
+	return true;
+}
+
+/*
  * Claim the trace's block under the task's (or gfp's) tag, through the
  * allocator's hooks.  Returns 1 when claimed, 0 when bootsim's own page
  * holds it (skipped), -1 on bad input or an internal error.
@@ -382,10 +395,10 @@ static int claim(struct replay *r, const struct trace_event *ev)
 	struct alloc_tag *tag;
 	struct page *page;
 	const char *why;
+	int ret;
 
-	if (ev->pfn + n > max_pfn)
-		return bad(r, ev, "found pfn=%#lx order=%u; expected a block below the machine's "
-			   "%#lx pages (--mem)", ev->pfn, ev->order, max_pfn) ? -1 : 0;
+	if (beyond_memory(r, ev, &ret))
+		return ret;
 	if (bits_any(&r->held, ev->pfn, n))
 		return bad(r, ev, "found an allocation of pfn=%#lx order=%u; expected a free block "
 			   "(the trace still holds part of it)", ev->pfn, ev->order) ? -1 : 0;
@@ -455,11 +468,10 @@ static int replay_free(struct replay *r, const struct trace_event *ev)
 {
 	struct replay_counts *c = &r->res->counts;
 	unsigned long n = 1UL << ev->order, head = 0;
-	int horder;
+	int horder, ret;
 
-	if (ev->pfn + n > max_pfn)
-		return bad(r, ev, "found pfn=%#lx order=%u; expected a block below the machine's "
-			   "%#lx pages (--mem)", ev->pfn, ev->order, max_pfn);
+	if (beyond_memory(r, ev, &ret))
+		return ret;
 	horder = bits_any(&r->held, ev->pfn, n) ? held_block(r, ev->pfn, &head) : -1;
 	if (horder == (int)ev->order && head == ev->pfn) {
 		free_block(r, ev->pfn, ev->order);

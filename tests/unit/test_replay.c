@@ -81,10 +81,14 @@ static void test_none_warns_for_every_early_page_freed_after_the_marker_d1(void 
 	replay_result_free(&res);
 }
 
-static void write_file(const char *path, const char *text)
+/* A fresh /tmp file holding @text; @path must be "...XXXXXX". */
+static void write_temp_trace(char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	int fd = mkstemp(path);
+	FILE *f;
 
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
@@ -95,12 +99,9 @@ static void write_file(const char *path, const char *text)
 static void test_double_allocation_is_an_error_with_file_and_line(void **state)
 {
 	char path[] = "/tmp/bootsim-replay-XXXXXX";
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
+	write_temp_trace(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
 			 LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n");
 	assert_int_equal(replay_file(path, "L6", false), EXIT_USAGE);
 	assert_non_null(strstr(err, ":2: found an allocation of pfn=0x1000"));
@@ -114,12 +115,9 @@ static void test_double_allocation_is_an_error_with_file_and_line(void **state)
 static void test_double_free_is_an_error_with_file_and_line(void **state)
 {
 	char path[] = "/tmp/bootsim-replay-XXXXXX";
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
+	write_temp_trace(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 gfp_flags=GFP_KERNEL\n"
 			 LINE_PREFIX "mm_page_free: page=0 pfn=0x1000 order=0\n"
 			 LINE_PREFIX "mm_page_free: page=0 pfn=0x1000 order=0\n");
 	assert_int_equal(replay_file(path, "L6", false), EXIT_USAGE);
@@ -130,12 +128,9 @@ static void test_double_free_is_an_error_with_file_and_line(void **state)
 static void test_free_inside_an_exact_allocation_splits_it(void **state)
 {
 	char path[] = "/tmp/bootsim-replay-XXXXXX";
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	write_file(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=2 migratetype=0 gfp_flags=GFP_KERNEL\n"
+	write_temp_trace(path, LINE_PREFIX "mm_page_alloc: page=0 pfn=0x1000 order=2 migratetype=0 gfp_flags=GFP_KERNEL\n"
 			 LINE_PREFIX "mm_page_free: page=0 pfn=0x1003 order=0\n"
 			 LINE_PREFIX "mm_page_free: page=0 pfn=0x1000 order=0\n");
 	assert_int_equal(replay_file(path, "L6", false), 0);
