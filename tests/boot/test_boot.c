@@ -140,11 +140,12 @@ static void test_pool_pages_grow_with_cpus(void **s)
 /*
  * Early and churn pages freed while page_ext_init() runs: whether a free
  * lands in a D8 window depends on timing, so only the timing-independent
- * oracles are asserted.
+ * oracles are asserted, and leaks only as D13 or D7 explain them.
  */
 static void test_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
 {
 	const struct oracle_results *o = &res.oracles;
+	int64_t d7_calls = 0;
 	char err[256];
 
 	(void)s;
@@ -161,8 +162,15 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 	assert_int_equal(o->bad_frees, 0);
 	assert_int_equal(o->tracking_pages_unreachable, 0);
 	assert_int_equal(o->bugs, 0);
+	/*
+	 * D13 explains a leak on the tracking tag; every other leak is D7 (a
+	 * real race here, about 1 boot in 30): one call lost per tag CLEAR
+	 * overwrote.
+	 */
 	for (int i = 0; i < o->nr_leaks; i++)
-		assert_true(o->leaks[i].d13);
+		if (!o->leaks[i].d13)
+			d7_calls += o->leaks[i].calls;
+	assert_int_equal(d7_calls, res.early.clear_overwrote);
 	/* the only warning a window free can cause is D8's */
 	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
 	finish_boot();
