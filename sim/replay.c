@@ -5,8 +5,11 @@
  * Pass 1 reads the trace for what the machine needs before the first event:
  * how much memory and how many CPUs, and which small blocks were allocated
  * before tracing began (freed, never seen allocated).  Pass 2 sets the
- * machine up, claims those blocks, and plays every event on one simulated
- * CPU thread that takes the identity of the event's CPU.
+ * machine up, claims those blocks, and plays the events.  Ordering
+ * `timestamp` (here) streams them on one simulated CPU thread that takes
+ * the identity of each event's CPU; ordering `free` (replay_plan.c) loads
+ * per-CPU sequences and races one thread per CPU.  Both play each event
+ * through replay_event(), so the policy is the same.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,26 +23,17 @@
 #include "sim/core/sched.h"
 #include "alloc/alloc_pages.h"
 #include "alloc_tag/alloc_tag.h"
+#include "alloc_tag/pgalloc_tag.h"
 #include "page_ext/page_ext.h"
 #include "cli.h"
-#include "replay.h"
-#include "trace_parse.h"
+#include "replay_priv.h"
 
-#define REPLAY_MAX_CPUS		4096
-#define REPLAY_MAX_TAGS		4096
-#define REPLAY_TAG_SLOTS	8192
 /* 16 TiB of 4 KiB pages: what the allocator's 32-bit PFN links allow */
 #define REPLAY_MAX_PFN		(1UL << 32)
 #define SECTION_BYTES		(1ULL << SECTION_SIZE_BITS)
 #define LOW_4G			(4ULL << 30)
 
-/* A growable bit per PFN. */
-struct pfn_bits {
-	unsigned long *v;
-	unsigned long nbits;
-};
-
-static int bits_reserve(struct pfn_bits *b, unsigned long end)
+int bits_reserve(struct pfn_bits *b, unsigned long end)
 {
 	unsigned long words, old = b->nbits / 64;
 	unsigned long *v;
@@ -58,12 +52,7 @@ static int bits_reserve(struct pfn_bits *b, unsigned long end)
 	return 0;
 }
 
-static bool bits_test(const struct pfn_bits *b, unsigned long pfn)
-{
-	return pfn < b->nbits && (b->v[pfn / 64] >> (pfn % 64)) & 1;
-}
-
-static bool bits_any(const struct pfn_bits *b, unsigned long pfn, unsigned long n)
+bool bits_any(const struct pfn_bits *b, unsigned long pfn, unsigned long n)
 {
 	for (unsigned long i = 0; i < n; i++)
 		if (bits_test(b, pfn + i))
@@ -71,75 +60,75 @@ static bool bits_any(const struct pfn_bits *b, unsigned long pfn, unsigned long 
 	return false;
 }
 
-static void bits_assign(struct pfn_bits *b, unsigned long pfn, unsigned long n, bool on)
+void bits_assign(struct pfn_bits *b, unsigned long pfn, unsigned long n, bool on)
 {
 	for (unsigned long i = 0; i < n; i++) {
+		unsigned long *w = &b->v[(pfn + i) / 64], bit = 1UL << ((pfn + i) % 64);
+
 		if (on)
-			b->v[(pfn + i) / 64] |= 1UL << ((pfn + i) % 64);
+			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
 		else
-			b->v[(pfn + i) / 64] &= ~(1UL << ((pfn + i) % 64));
+			__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED);
 	}
 }
 
-/* A block to claim before the first event (allocated before tracing). */
-struct early_block {
-	unsigned long pfn;
-	unsigned int order;
-	int cpu;
-};
 
-struct replay {
-	const struct replay_options *opt;
-	struct replay_result *res;
-	char *err;
-	size_t errlen;
-	int status;			/* exit status of the first bad input */
-	/* pass 1 */
-	struct early_block *before;
-	size_t nr_before, cap_before;
-	bool have_marker;
-	bool bulk_seen;			/* function lines of the bulk allocator */
-	/* pass 2 */
-	struct pfn_bits held;		/* pages of blocks the trace holds */
-	struct task_struct *tasks;	/* one per CPU of the trace */
-	/* open addressing on the name's hash; REPLAY_TAG_SLOTS > 2 * MAX_TAGS */
-	struct {
-		char *name;
-		uint64_t hash;
-		struct alloc_tag *tag;
-	} tags[REPLAY_TAG_SLOTS];
-	unsigned int nr_tags;
-	struct alloc_tag *overflow_tag;	/* every name past REPLAY_MAX_TAGS */
-	const char *tag_file;
-	bool marker_done;
-	double t_pass2;
-};
-
-static int bad(struct replay *r, const struct trace_event *ev, const char *fmt, ...)
-	__printf(3, 4);
-
-/*
- * Bad input: an error (exit 2) unless --lenient, which counts and goes on.
- * Returns 0 to go on.
- */
-static int bad(struct replay *r, const struct trace_event *ev, const char *fmt, ...)
+static int vbad(struct replay *r, const struct trace_event *ev, const char *fmt, va_list ap)
 {
 	const char *path = r->opt->path;
-	va_list ap;
+	int none = 0;
 	int n;
+
+	if (__atomic_compare_exchange_n(&r->status, &none, EXIT_USAGE, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		n = snprintf(r->err, r->errlen, "%s:%lu: ",
+			     strcmp(path, "-") ? path : "<stdin>", ev->line);
+		if (n >= 0 && (size_t)n < r->errlen)
+			vsnprintf(r->err + n, r->errlen - n, fmt, ap);
+	}
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	return -1;
+}
+
+/*
+ * Bad input while reading: an error (exit 2) unless --lenient, which counts
+ * and goes on.  Returns 0 to go on.
+ */
+int replay_bad(struct replay *r, const struct trace_event *ev, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
 
 	if (r->opt->lenient) {
 		r->res->counts.bad_events++;
 		return 0;
 	}
-	n = snprintf(r->err, r->errlen, "%s:%lu: ", strcmp(path, "-") ? path : "<stdin>",
-		     ev->line);
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < r->errlen)
-		vsnprintf(r->err + n, r->errlen - n, fmt, ap);
+	ret = vbad(r, ev, fmt, ap);
 	va_end(ap);
-	r->status = EXIT_USAGE;
-	return -1;
+	return ret;
+}
+
+static int bad_event(struct replay_cpu *rc, const struct trace_event *ev, const char *fmt, ...)
+	__printf(3, 4);
+
+/*
+ * Bad input a CPU plays: --lenient counts it on that CPU; otherwise the
+ * first CPU to fail writes the message and the others see r->stop.
+ */
+static int bad_event(struct replay_cpu *rc, const struct trace_event *ev, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	if (rc->r->opt->lenient) {
+		rc->c.bad_events++;
+		return 0;
+	}
+	va_start(ap, fmt);
+	ret = vbad(rc->r, ev, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static bool is_page_ext_marker(const struct trace_event *ev)
@@ -156,7 +145,8 @@ static bool is_page_ext_marker(const struct trace_event *ev)
 	}
 }
 
-static bool at_forced_marker(const struct replay *r, const struct trace_event *ev)
+/* Is @ev where page_ext becomes available (the trace's marker, or forced)? */
+bool replay_is_marker(const struct replay *r, const struct trace_event *ev)
 {
 	switch (r->opt->marker_at) {
 	case REPLAY_MARKER_TS:
@@ -164,11 +154,11 @@ static bool at_forced_marker(const struct replay *r, const struct trace_event *e
 	case REPLAY_MARKER_LINE:
 		return ev->line >= r->opt->marker_value;
 	default:
-		return false;
+		return is_page_ext_marker(ev);
 	}
 }
 
-static struct trace_reader *open_trace(struct replay *r)
+struct trace_reader *replay_open(struct replay *r)
 {
 	struct trace_reader *tr = trace_open(r->opt->path, r->err, r->errlen);
 
@@ -180,7 +170,7 @@ static struct trace_reader *open_trace(struct replay *r)
 	return tr;
 }
 
-static int next_event(struct replay *r, struct trace_reader *tr, struct trace_event *ev)
+int replay_next(struct replay *r, struct trace_reader *tr, struct trace_event *ev)
 {
 	int ret = trace_next(tr, ev, r->err, r->errlen);
 
@@ -212,7 +202,7 @@ static int note_before_tracing(struct replay *r, const struct trace_event *ev)
  * was seen allocated is memory coming online (large) or the free of an
  * allocation made before tracing (small).
  */
-static int scan(struct replay *r)
+int replay_scan(struct replay *r)
 {
 	struct replay_counts *c = &r->res->counts;
 	struct pfn_bits seen = { 0 };
@@ -220,15 +210,15 @@ static int scan(struct replay *r)
 	struct trace_event ev;
 	int ret;
 
-	tr = open_trace(r);
+	tr = replay_open(r);
 	if (!tr)
 		return -1;
-	while ((ret = next_event(r, tr, &ev)) > 0) {
+	while ((ret = replay_next(r, tr, &ev)) > 0) {
 		unsigned long n = 1UL << ev.order, end = ev.pfn + n;
 
 		if (ev.cpu >= REPLAY_MAX_CPUS) {
-			ret = bad(r, &ev, "found CPU %d; expected a CPU below %d", ev.cpu,
-				  REPLAY_MAX_CPUS);
+			ret = replay_bad(r, &ev, "found CPU %d; expected a CPU below %d", ev.cpu,
+					 REPLAY_MAX_CPUS);
 			if (ret)
 				break;
 			continue;
@@ -245,8 +235,8 @@ static int scan(struct replay *r)
 		if (ev.kind == TEV_ALLOC && ev.failed)
 			continue;
 		if (end > REPLAY_MAX_PFN) {
-			ret = bad(r, &ev, "found pfn=%#lx; expected a PFN below %#lx (16 TiB)",
-				  ev.pfn, REPLAY_MAX_PFN);
+			ret = replay_bad(r, &ev, "found pfn=%#lx; expected a PFN below %#lx (16 TiB)",
+					 ev.pfn, REPLAY_MAX_PFN);
 			if (ret)
 				break;
 			continue;
@@ -277,7 +267,7 @@ static int scan(struct replay *r)
 }
 
 /* ------------------------------------------------------------------ */
-/* Pass 2                                                              */
+/* Pass 2: one event                                                   */
 
 /*
  * The machine: the trace's memory, rounded up to a section, plus memory
@@ -304,19 +294,10 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
-static struct alloc_tag *new_tag(struct replay *r, const struct trace_event *ev,
-				 const char *name)
-{
-	struct alloc_tag *tag = codetag_new_dynamic(r->tag_file, (unsigned int)ev->line,
-						   name, NULL);
+/* The overflow name: every name past REPLAY_MAX_TAGS shares it. */
+#define OVERFLOW_NAME	REPLAY_MAX_TAGS
 
-	if (!tag || alloc_tag_counters_attach(tag))
-		return NULL;
-	return tag;
-}
-
-/* The tag of the event's task (or gfp string): one per distinct name. */
-static struct alloc_tag *tag_for(struct replay *r, const struct trace_event *ev)
+long replay_intern(struct replay *r, const struct trace_event *ev)
 {
 	char gfp[256];
 	const char *name = ev->task;
@@ -328,27 +309,49 @@ static struct alloc_tag *tag_for(struct replay *r, const struct trace_event *ev)
 		name = gfp;
 	}
 	h = name_hash(name);
-	for (i = h % REPLAY_TAG_SLOTS; r->tags[i].name; i = (i + 1) % REPLAY_TAG_SLOTS)
-		if (r->tags[i].hash == h && !strcmp(r->tags[i].name, name))
-			return r->tags[i].tag;
-	if (r->nr_tags == REPLAY_MAX_TAGS) {
-		if (!r->overflow_tag)
-			r->overflow_tag = new_tag(r, ev, "(more tasks)");
-		return r->overflow_tag;
-	}
-	r->tags[i].tag = new_tag(r, ev, name);
-	r->tags[i].name = r->tags[i].tag ? strdup(name) : NULL;
-	if (!r->tags[i].name)
-		return NULL;
-	r->tags[i].hash = h;
-	r->nr_tags++;
-	return r->tags[i].tag;
+	for (i = h % REPLAY_TAG_SLOTS; r->names[i].name; i = (i + 1) % REPLAY_TAG_SLOTS)
+		if (r->names[i].hash == h && !strcmp(r->names[i].name, name))
+			return r->names[i].idx;
+	if (r->nr_names == REPLAY_MAX_TAGS)
+		return OVERFLOW_NAME;
+	r->names[i].name = strdup(name);
+	if (!r->names[i].name)
+		return -1;
+	r->names[i].hash = h;
+	r->names[i].first_line = ev->line;
+	r->names[i].idx = r->nr_names++;
+	return r->names[i].idx;
 }
 
-/* Play the event as CPU @cpu's current task. */
-static void become(struct replay *r, const struct trace_event *ev)
+static const struct replay_name *name_of(const struct replay *r, uint32_t idx)
 {
-	struct task_struct *t = &r->tasks[ev->cpu];
+	for (unsigned int i = 0; i < REPLAY_TAG_SLOTS; i++)
+		if (r->names[i].name && r->names[i].idx == idx)
+			return &r->names[i];
+	return NULL;
+}
+
+/* This run's tag for name @idx: codetags live as long as the machine. */
+struct alloc_tag *replay_tag(struct replay *r, uint32_t idx)
+{
+	const struct replay_name *n;
+	struct alloc_tag *tag = r->tag_of[idx];
+
+	if (likely(tag))
+		return tag;
+	n = idx == OVERFLOW_NAME ? NULL : name_of(r, idx);
+	tag = codetag_new_dynamic(r->tag_file, n ? (unsigned int)n->first_line : 0,
+				  n ? n->name : "(more tasks)", NULL);
+	if (!tag || alloc_tag_counters_attach(tag))
+		return NULL;
+	r->tag_of[idx] = tag;
+	return tag;
+}
+
+/* Play the event as its CPU's current task. */
+void replay_become(struct replay_cpu *rc, const struct trace_event *ev)
+{
+	struct task_struct *t = rc->self ? rc->self : &rc->r->tasks[ev->cpu];
 
 	if (strncmp(t->comm, ev->task, sizeof(t->comm) - 1)) {
 		/* comm is 16 bytes, as in the kernel: longer names are cut */
@@ -358,29 +361,34 @@ static void become(struct replay *r, const struct trace_event *ev)
 	sim_current_task = t;
 }
 
-static void run_marker(struct replay *r, const struct trace_event *ev)
+void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev)
 {
-	struct replay_counts *c = &r->res->counts;
+	struct replay_counts *c = &rc->r->res->counts;
 
-	r->marker_done = true;
 	c->marker_seen = true;
 	c->marker_line = ev->line;
 	c->marker_cpu = ev->cpu;
 	snprintf(c->marker_text, sizeof(c->marker_text), "%.*s",
 		 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
+	__atomic_store_n(&rc->r->marker_done, true, __ATOMIC_RELEASE);
 	page_ext_init();
+}
+
+static bool before_marker(const struct replay *r)
+{
+	return !__atomic_load_n(&r->marker_done, __ATOMIC_ACQUIRE);
 }
 
 /*
  * A block past the machine's memory (--mem smaller than the trace) is bad
  * input; *ret is what the caller returns then (-1, or 0 under --lenient).
  */
-static bool beyond_memory(struct replay *r, const struct trace_event *ev, int *ret)
+static bool beyond_memory(struct replay_cpu *rc, const struct trace_event *ev, int *ret)
 {
 	if (ev->pfn + (1UL << ev->order) <= max_pfn)
 		return false;
-	*ret = bad(r, ev, "found pfn=%#lx order=%u; expected a block below the machine's "
-		   "%#lx pages (--mem)", ev->pfn, ev->order, max_pfn);
+	*ret = bad_event(rc, ev, "found pfn=%#lx order=%u; expected a block below the "
+			 "machine's %#lx pages (--mem)", ev->pfn, ev->order, max_pfn);
 	return true;
 }
 
@@ -389,38 +397,45 @@ static bool beyond_memory(struct replay *r, const struct trace_event *ev, int *r
  * allocator's hooks.  Returns 1 when claimed, 0 when bootsim's own page
  * holds it (skipped), -1 on bad input or an internal error.
  */
-static int claim(struct replay *r, const struct trace_event *ev)
+static int claim(struct replay_cpu *rc, const struct trace_event *ev, uint32_t name)
 {
+	struct replay *r = rc->r;
 	unsigned long n = 1UL << ev->order;
 	struct alloc_tag *tag;
 	struct page *page;
 	const char *why;
 	int ret;
 
-	if (beyond_memory(r, ev, &ret))
+	if (beyond_memory(rc, ev, &ret))
 		return ret;
 	if (bits_any(&r->held, ev->pfn, n))
-		return bad(r, ev, "found an allocation of pfn=%#lx order=%u; expected a free block "
-			   "(the trace still holds part of it)", ev->pfn, ev->order) ? -1 : 0;
-	tag = tag_for(r, ev);
+		return bad_event(rc, ev, "found an allocation of pfn=%#lx order=%u; expected a "
+				 "free block (the trace still holds part of it)", ev->pfn,
+				 ev->order) ? -1 : 0;
+	tag = replay_tag(r, name);
 	if (!tag) {
-		snprintf(r->err, r->errlen, "out of host memory for allocation tags");
-		r->status = EXIT_INTERNAL;
+		if (!__atomic_exchange_n(&r->status, EXIT_INTERNAL, __ATOMIC_ACQ_REL))
+			snprintf(r->err, r->errlen, "out of host memory for allocation tags");
+		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
 		return -1;
 	}
 	page = alloc_hooks_tag(tag, mem_claim_block(ev->pfn, ev->order, ev->gfp, &why));
 	if (!page) {
 		/* not the trace's: a page_ext table or pool page bootsim added */
-		r->res->counts.internal_collisions++;
+		rc->c.internal_collisions++;
 		return 0;
 	}
 	bits_assign(&r->held, ev->pfn, n, true);
+	if (ev->gfp & __GFP_NO_OBJ_EXT) {
+		bits_assign(&r->tracking, ev->pfn, 1, true);
+		rc->c.tracking_pages += n;
+	}
 	return 1;
 }
 
-static int replay_alloc(struct replay *r, const struct trace_event *ev)
+static int replay_alloc(struct replay_cpu *rc, const struct trace_event *ev, uint32_t name)
 {
-	struct replay_counts *c = &r->res->counts;
+	struct replay_counts *c = &rc->c;
 	unsigned long n = 1UL << ev->order;
 	int ret;
 
@@ -428,12 +443,12 @@ static int replay_alloc(struct replay *r, const struct trace_event *ev)
 		c->failed_allocs++;
 		return 0;
 	}
-	ret = claim(r, ev);
+	ret = claim(rc, ev, name);
 	if (ret <= 0)
 		return ret;
 	c->allocs++;
 	c->alloc_pages += n;
-	if (!r->marker_done) {
+	if (before_marker(rc->r)) {
 		c->early_allocs++;
 		c->early_alloc_pages += n;
 	}
@@ -454,27 +469,38 @@ static int held_block(const struct replay *r, unsigned long pfn, unsigned long *
 	return -1;
 }
 
-static void free_block(struct replay *r, unsigned long pfn, unsigned int order)
+/*
+ * A __GFP_NO_OBJ_EXT block is the traced kernel's own tracking page (§3.7):
+ * its CLEAR did clear_page_tag_ref() before __free_page(), so the free
+ * checks nothing.  The replayed variant keeps its own pool pages.
+ */
+static void free_block(struct replay_cpu *rc, unsigned long pfn, unsigned int order)
 {
-	struct replay_counts *c = &r->res->counts;
+	struct replay *r = rc->r;
+	struct page *page = pfn_to_page(pfn);
 
-	__free_pages(pfn_to_page(pfn), order);
+	if (bits_test(&r->tracking, pfn)) {
+		bits_assign(&r->tracking, pfn, 1, false);
+		clear_page_tag_ref(page);
+	}
+	__free_pages(page, order);
 	bits_assign(&r->held, pfn, 1UL << order, false);
-	c->frees++;
-	c->free_pages += 1UL << order;
+	rc->c.frees++;
+	rc->c.free_pages += 1UL << order;
 }
 
-static int replay_free(struct replay *r, const struct trace_event *ev)
+static int replay_free(struct replay_cpu *rc, const struct trace_event *ev)
 {
-	struct replay_counts *c = &r->res->counts;
+	struct replay *r = rc->r;
+	struct replay_counts *c = &rc->c;
 	unsigned long n = 1UL << ev->order, head = 0;
 	int horder, ret;
 
-	if (beyond_memory(r, ev, &ret))
+	if (beyond_memory(rc, ev, &ret))
 		return ret;
 	horder = bits_any(&r->held, ev->pfn, n) ? held_block(r, ev->pfn, &head) : -1;
 	if (horder == (int)ev->order && head == ev->pfn) {
-		free_block(r, ev->pfn, ev->order);
+		free_block(rc, ev->pfn, ev->order);
 		return 0;
 	}
 	if (ev->order >= pageblock_order) {
@@ -488,7 +514,7 @@ static int replay_free(struct replay *r, const struct trace_event *ev)
 		split_page(pfn_to_page(head), horder);
 		c->exact_splits++;
 		for (unsigned long i = 0; i < n; i++)
-			free_block(r, ev->pfn + i, 0);
+			free_block(rc, ev->pfn + i, 0);
 		c->frees -= n - 1;
 		return 0;
 	}
@@ -502,116 +528,163 @@ static int replay_free(struct replay *r, const struct trace_event *ev)
 		return 0;
 	}
 	if (horder < 0)
-		return bad(r, ev, "found a free of pfn=%#lx order=%u; expected a block the trace "
-			   "allocated (double free?)", ev->pfn, ev->order);
-	return bad(r, ev, "found a free of pfn=%#lx order=%u; expected the head and order of a "
-		   "block the trace holds", ev->pfn, ev->order);
+		return bad_event(rc, ev, "found a free of pfn=%#lx order=%u; expected a block "
+				 "the trace allocated (double free?)", ev->pfn, ev->order);
+	return bad_event(rc, ev, "found a free of pfn=%#lx order=%u; expected the head and "
+			 "order of a block the trace holds", ev->pfn, ev->order);
 }
 
-/* Blocks freed before they were ever allocated: the hook saw them early. */
-static int claim_before_tracing(struct replay *r)
+int replay_event(struct replay_cpu *rc, const struct trace_event *ev, uint32_t name)
 {
-	struct replay_counts *c = &r->res->counts;
-	struct trace_event ev = { .kind = TEV_ALLOC, .task = "before-tracing" };
+	switch (ev->kind) {
+	case TEV_ALLOC:
+		return replay_alloc(rc, ev, name);
+	case TEV_FREE:
+	case TEV_FREE_BATCHED:
+		return replay_free(rc, ev);
+	default:
+		return 0;
+	}
+}
 
-	for (size_t i = 0; i < r->nr_before; i++) {
-		const struct early_block *b = &r->before[i];
-		unsigned long n = 1UL << b->order;
+/* A block freed before it was ever allocated: the hook saw it early. */
+int replay_claim_before(struct replay_cpu *rc, const struct early_block *b, uint32_t name)
+{
+	struct trace_event ev = {
+		.kind = TEV_ALLOC, .task = BEFORE_TRACING,
+		.pfn = b->pfn, .order = b->order, .cpu = b->cpu, .gfp = GFP_KERNEL,
+	};
+	unsigned long n = 1UL << b->order;
 
-		if (b->pfn + n > max_pfn || bits_any(&r->held, b->pfn, n))
-			continue;
-		ev.pfn = b->pfn;
-		ev.order = b->order;
-		ev.cpu = b->cpu;
-		ev.gfp = GFP_KERNEL;
-		become(r, &ev);
-		switch (claim(r, &ev)) {
-		case -1:
-			return -1;
-		case 1:
-			c->before_tracing++;
-			c->before_tracing_pages += n;
-			break;
-		}
+	if (b->pfn + n > max_pfn || bits_any(&rc->r->held, b->pfn, n))
+		return 0;
+	replay_become(rc, &ev);
+	switch (claim(rc, &ev, name)) {
+	case -1:
+		return -1;
+	case 1:
+		rc->c.before_tracing++;
+		rc->c.before_tracing_pages += n;
+		break;
 	}
 	return 0;
 }
 
-static int play(struct replay *r)
+/* The tag name of the blocks allocated before tracing. */
+long replay_intern_before(struct replay *r)
 {
+	struct trace_event ev = { .kind = TEV_ALLOC, .task = BEFORE_TRACING, .gfp = GFP_KERNEL };
+
+	return replay_intern(r, &ev);
+}
+
+/* The counters a playing CPU keeps (the rest are the reader's). */
+#define REPLAY_CPU_COUNTERS(X)							\
+	X(allocs) X(alloc_pages) X(frees) X(free_pages) X(failed_allocs)		\
+	X(early_allocs) X(early_alloc_pages) X(before_tracing)			\
+	X(before_tracing_pages) X(online_frees) X(online_pages)			\
+	X(batched_repeats) X(untraced_frees) X(exact_splits)			\
+	X(internal_collisions) X(tracking_pages) X(bad_events)
+
+void replay_counts_add(struct replay_counts *to, const struct replay_counts *from)
+{
+#define ADD(f)	to->f += from->f;
+	REPLAY_CPU_COUNTERS(ADD)
+#undef ADD
+}
+
+/* ------------------------------------------------------------------ */
+/* Pass 2: ordering `timestamp`                                        */
+
+void replay_count_other(struct replay_counts *c, const struct trace_event *ev)
+{
+	switch (ev->kind) {
+	case TEV_CONSOLE:
+		c->consoles++;
+		break;
+	case TEV_FUNC:
+		c->functions++;
+		break;
+	case TEV_MARKER:
+		c->markers++;
+		break;
+	case TEV_ALLOC:
+	case TEV_FREE:
+	case TEV_FREE_BATCHED:
+		break;
+	default:
+		c->other_events++;
+		break;
+	}
+}
+
+static int play(struct replay_cpu *rc)
+{
+	struct replay *r = rc->r;
 	struct replay_counts *c = &r->res->counts;
-	struct trace_reader *tr = open_trace(r);
+	struct trace_reader *tr = replay_open(r);
 	struct trace_event ev;
+	long name = 0;
 	int ret;
 
 	if (!tr)
 		return -1;
-	if (claim_before_tracing(r)) {
-		trace_close(tr);
-		return -1;
+	name = replay_intern_before(r);
+	for (size_t i = 0; i < r->nr_before; i++) {
+		if (name < 0 || replay_claim_before(rc, &r->before[i], (uint32_t)name)) {
+			trace_close(tr);
+			return -1;
+		}
 	}
-	while ((ret = next_event(r, tr, &ev)) > 0) {
+	while ((ret = replay_next(r, tr, &ev)) > 0) {
 		if (ev.cpu >= (int)c->nr_cpus)
 			continue;	/* pass 1 counted it (stdin: --lenient) */
-		become(r, &ev);
-		if (!r->marker_done && (r->opt->marker_at == REPLAY_MARKER_TRACE ?
-					is_page_ext_marker(&ev) : at_forced_marker(r, &ev)))
-			run_marker(r, &ev);
-		ret = 0;
-		switch (ev.kind) {
-		case TEV_ALLOC:
-			ret = replay_alloc(r, &ev);
-			break;
-		case TEV_FREE:
-		case TEV_FREE_BATCHED:
-			ret = replay_free(r, &ev);
-			break;
-		case TEV_CONSOLE:
-			c->consoles++;
-			break;
-		case TEV_FUNC:
-			c->functions++;
-			break;
-		case TEV_MARKER:
-			c->markers++;
-			break;
-		default:
-			c->other_events++;
+		replay_become(rc, &ev);
+		if (before_marker(r) && replay_is_marker(r, &ev))
+			replay_run_marker(rc, &ev);
+		replay_count_other(c, &ev);
+		if (ev.kind == TEV_ALLOC && (name = replay_intern(r, &ev)) < 0) {
+			ret = -ENOMEM;
 			break;
 		}
+		ret = replay_event(rc, &ev, (uint32_t)name);
 		if (ret)
 			break;
 	}
 	c->lines = trace_stats(tr)->lines;
 	c->bad_lines = trace_stats(tr)->bad_lines;
 	trace_close(tr);
+	if (ret == -ENOMEM) {
+		snprintf(r->err, r->errlen, "out of host memory for allocation tags");
+		r->status = EXIT_INTERNAL;
+	}
 	return ret < 0 ? -1 : 0;
 }
 
 struct cpu_job {
-	struct replay *r;
+	struct replay_cpu rc;
+	struct unstamped_count unstamped;
 	int ret;
 };
 
 static void replay_cpu_main(void *arg)
 {
 	struct cpu_job *job = arg;
-	struct replay *r = job->r;
+	struct replay *r = job->rc.r;
 	struct task_struct *self = sim_current_task;
-	struct unstamped_count unstamped;
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	job->ret = play(r);
+	job->ret = play(&job->rc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->t_pass2 = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	sim_current_task = self;
-	if (job->ret)
-		return;
-	oracle_count_unstamped(&unstamped);
-	oracle_evaluate(&r->res->oracles, &unstamped);
-	early_pfn_stats_read(&r->res->early);
+	if (!job->ret)
+		oracle_count_unstamped(&job->unstamped);
 }
+
+/* ------------------------------------------------------------------ */
+/* Runs                                                                */
 
 static const char *base_name(const char *path)
 {
@@ -628,75 +701,137 @@ void replay_options_defaults(struct replay_options *o)
 	o->path = "-";
 }
 
-int replay_run(const struct replay_options *o, struct replay_result *res,
-	       char *err, size_t errlen)
+/* Everything a run needs before its first event, pass 1 included. */
+int replay_prepare(struct replay *r)
 {
-	struct replay r = { .opt = o, .res = res, .err = err, .errlen = errlen };
-	struct machine_config cfg = o->machine;
-	struct cpu_job job = { .r = &r };
-	struct timespec t0, t1;
-	int ret;
+	const struct replay_options *o = r->opt;
+	struct replay_counts *c = &r->res->counts;
 
-	memset(res, 0, sizeof(*res));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r.tag_file = base_name(o->path);
+	r->tag_file = base_name(o->path);
 	if (!strcmp(o->path, "-")) {
-		if (!cfg.mem_bytes) {
-			snprintf(err, errlen, "replay: standard input is read once: give --mem "
-				 "(and --cpus for more than one CPU)");
+		if (!o->machine.mem_bytes) {
+			snprintf(r->err, r->errlen, "replay: standard input is read once: give "
+				 "--mem (and --cpus for more than one CPU)");
 			return EXIT_USAGE;
 		}
-		res->counts.nr_cpus = cfg.cpus;
-	} else if (scan(&r)) {
-		free(r.before);
-		return r.status ? r.status : EXIT_INTERNAL;
+		c->nr_cpus = o->machine.cpus;
+	} else if (replay_scan(r)) {
+		return r->status ? r->status : EXIT_INTERNAL;
 	}
-	if (!res->counts.nr_cpus)
-		res->counts.nr_cpus = 1;
-	if (o->marker_at == REPLAY_MARKER_TRACE && !r.have_marker && strcmp(o->path, "-"))
+	if (!c->nr_cpus)
+		c->nr_cpus = 1;
+	if (o->marker_at == REPLAY_MARKER_TRACE && !r->have_marker && strcmp(o->path, "-"))
 		pr_info("bootsim: replay: no page_ext marker in %s: page_ext never becomes "
 			"available (give --page-ext-at)\n", o->path);
+	return 0;
+}
+
+int replay_setup_machine(struct replay *r)
+{
+	const struct replay_options *o = r->opt;
+	struct replay_result *res = r->res;
+	struct machine_config cfg = o->machine;
+
 	cfg.cpus = res->counts.nr_cpus;
 	if (!cfg.mem_bytes)
 		cfg.mem_bytes = machine_bytes(&res->counts);
 	res->mem_bytes = cfg.mem_bytes;
-	r.tasks = calloc(cfg.cpus, sizeof(*r.tasks));
-	if (!r.tasks || bits_reserve(&r.held, cfg.mem_bytes >> PAGE_SHIFT)) {
-		snprintf(err, errlen, "out of host memory");
-		ret = EXIT_INTERNAL;
-		goto out;
+	free(r->tasks);
+	r->tasks = calloc(cfg.cpus, sizeof(*r->tasks));
+	if (!r->tasks || bits_reserve(&r->held, cfg.mem_bytes >> PAGE_SHIFT) ||
+	    bits_reserve(&r->tracking, cfg.mem_bytes >> PAGE_SHIFT)) {
+		snprintf(r->err, r->errlen, "out of host memory");
+		return EXIT_INTERNAL;
 	}
+	memset(r->held.v, 0, r->held.nbits / 8);
+	memset(r->tracking.v, 0, r->tracking.nbits / 8);
+	memset(r->tag_of, 0, sizeof(r->tag_of));
+	r->marker_done = false;
+	r->stop = false;
+	r->status = 0;
 	for (unsigned int i = 0; i < cfg.cpus; i++) {
-		r.tasks[i].cpu = (int)i;
-		snprintf(r.tasks[i].comm, sizeof(r.tasks[i].comm), "cpu%u", i);
+		r->tasks[i].cpu = (int)i;
+		snprintf(r->tasks[i].comm, sizeof(r->tasks[i].comm), "cpu%u", i);
 	}
 	sim_log_set_stream(o->log);
-	ret = machine_setup(&cfg, err, errlen);
-	if (ret) {
-		ret = EXIT_USAGE;
-		goto out;
-	}
+	if (machine_setup(&cfg, r->err, r->errlen))
+		return EXIT_USAGE;
+	return 0;
+}
+
+void replay_evaluate(struct replay *r, const struct unstamped_count *unstamped)
+{
+	oracle_evaluate(&r->res->oracles, unstamped);
+	early_pfn_stats_read(&r->res->early);
+}
+
+void replay_release(struct replay *r)
+{
+	for (unsigned int i = 0; i < REPLAY_TAG_SLOTS; i++)
+		free(r->names[i].name);
+	free(r->tasks);
+	free(r->held.v);
+	free(r->tracking.v);
+	free(r->before);
+}
+
+static int run_timestamp(struct replay *r)
+{
+	struct cpu_job job = { .rc.r = r };
+	int ret;
+
+	ret = replay_setup_machine(r);
+	if (ret)
+		return ret;
 	ret = sim_cpu_start(0, "replay", 1, replay_cpu_main, &job);
 	if (!ret)
 		sim_cpu_join_all();
 	if (ret || job.ret) {
 		if (ret)
-			snprintf(err, errlen, "cannot start a CPU thread: %s", strerror(ret));
-		ret = ret ? EXIT_INTERNAL : r.status ? r.status : EXIT_INTERNAL;
+			snprintf(r->err, r->errlen, "cannot start a CPU thread: %s", strerror(ret));
+		ret = ret ? EXIT_INTERNAL : r->status ? r->status : EXIT_INTERNAL;
 		machine_teardown();
-		goto out;
+		return ret;
 	}
-	res->replay_seconds = r.t_pass2;
+	replay_counts_add(&r->res->counts, &job.rc.c);
+	replay_evaluate(r, &job.unstamped);
+	r->res->replay_seconds = r->t_pass2;
+	return 0;
+}
+
+int replay_run(const struct replay_options *o, struct replay_result *res,
+	       char *err, size_t errlen)
+{
+	struct replay_plan *plan;
+	struct timespec t0, t1;
+	struct replay *r;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o->ordering == REPLAY_ORDER_FREE) {
+		ret = replay_plan_load(o, &plan, err, errlen);
+		if (!ret)
+			ret = replay_plan_run(plan, res, err, errlen);
+		replay_plan_free(plan);
+	} else {
+		memset(res, 0, sizeof(*res));
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			snprintf(err, errlen, "out of host memory");
+			return EXIT_INTERNAL;
+		}
+		*r = (struct replay){ .opt = o, .res = res, .err = err, .errlen = errlen };
+		ret = replay_prepare(r);
+		if (!ret)
+			ret = run_timestamp(r);
+		replay_release(r);
+		free(r);
+	}
+	if (ret)
+		return ret;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->wall_seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	ret = 0;
-out:
-	for (unsigned int i = 0; i < REPLAY_TAG_SLOTS; i++)
-		free(r.tags[i].name);
-	free(r.tasks);
-	free(r.held.v);
-	free(r.before);
-	return ret;
+	return 0;
 }
 
 void replay_result_free(struct replay_result *res)

@@ -56,12 +56,18 @@ enum replay_marker_at {
 	REPLAY_MARKER_LINE,	/* --page-ext-at LINE (an integer) */
 };
 
+enum replay_ordering {
+	REPLAY_ORDER_TIMESTAMP,	/* one thread, the file's global order */
+	REPLAY_ORDER_FREE,	/* one thread per CPU, racing (replay_plan.c) */
+};
+
 struct replay_options {
 	const char *path;		/* "-": standard input */
 	struct machine_config machine;	/* mem_bytes 0: sized from the trace */
 	enum replay_tag_by tag_by;
 	enum replay_marker_at marker_at;
 	uint64_t marker_value;		/* ns or line */
+	enum replay_ordering ordering;
 	bool lenient;
 	FILE *log;			/* kernel log; NULL: quiet */
 };
@@ -76,6 +82,7 @@ struct replay_counts {
 	unsigned long untraced_frees;		/* re-allocated by the bulk allocator */
 	unsigned long exact_splits;		/* frees inside a larger live block */
 	unsigned long internal_collisions;	/* trace vs bootsim's own pages */
+	unsigned long tracking_pages;		/* the traced kernel's pool pages */
 	unsigned long consoles, functions, markers, other_events;
 	unsigned long bad_lines;		/* --lenient: unparsable */
 	unsigned long bad_events;		/* --lenient: impossible events */
@@ -103,5 +110,29 @@ void replay_options_defaults(struct replay_options *o);
 int replay_run(const struct replay_options *o, struct replay_result *res,
 	       char *err, size_t errlen);
 void replay_result_free(struct replay_result *res);
+
+/*
+ * A trace loaded as per-CPU sequences, for ordering `free` and for
+ * `explore --trace`: each CPU's events run on that CPU's own thread, and an
+ * event waits only for the earlier events of other CPUs on the same pages
+ * (a free for its allocation, a reallocation for the free), so the
+ * policy's outcome per block is the file's while everything else races.
+ * Memory: about 64 bytes per alloc/free event, plus 8 per PFN of the trace.
+ * Under the controlled backend (explore) the waits are scheduler waits.
+ *
+ *   | API               | caller                                        |
+ *   |-------------------|-----------------------------------------------|
+ *   | replay_plan_load  | any host thread; reads the trace twice        |
+ *   | replay_plan_run   | the machine owner, no machine set up; may be  |
+ *   |                   |   called again after replay_result_free()     |
+ *   | replay_plan_free  | after the last run                            |
+ */
+struct replay_plan;
+
+int replay_plan_load(const struct replay_options *o, struct replay_plan **out,
+		     char *err, size_t errlen);
+unsigned int replay_plan_cpus(const struct replay_plan *p);
+int replay_plan_run(struct replay_plan *p, struct replay_result *res, char *err, size_t errlen);
+void replay_plan_free(struct replay_plan *p);
 
 #endif /* SIM_REPLAY_H */

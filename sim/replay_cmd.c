@@ -36,7 +36,7 @@ static const struct option replay_longopts[] = {
 
 static const char replay_usage[] =
 	"usage: bootsim replay TRACE [--variant ID] [--mem SIZE] [--cpus N] [--tag-by task|gfp]\n"
-	"                      [--page-ext-at SECONDS|LINE] [--ordering timestamp] [--lenient]\n"
+	"                      [--page-ext-at SECONDS|LINE] [--ordering timestamp|free] [--lenient]\n"
 	"                      [--json] [--quiet]\n"
 	"  TRACE: ftrace text (mm_page_alloc/mm_page_free), '-' for stdin, .gz/.xz if built in\n";
 
@@ -123,10 +123,12 @@ static int parse_replay(int argc, char **argv, struct replay_options *o, bool *j
 			o->log = NULL;
 			break;
 		case OPT_R_ORDERING:
-			if (strcmp(optarg, "timestamp"))
-				return usage_error(err, name, optarg,
-						   "'timestamp' (per-CPU 'free' ordering is not in "
-						   "this version)");
+			if (!strcmp(optarg, "timestamp"))
+				o->ordering = REPLAY_ORDER_TIMESTAMP;
+			else if (!strcmp(optarg, "free"))
+				o->ordering = REPLAY_ORDER_FREE;
+			else
+				return usage_error(err, name, optarg, "'timestamp' or 'free'");
 			break;
 		case OPT_R_HELP:
 			fputs(replay_usage, out);
@@ -148,15 +150,20 @@ static int parse_replay(int argc, char **argv, struct replay_options *o, bool *j
 	return 0;
 }
 
+static const char *ordering_name(enum replay_ordering ord)
+{
+	return ord == REPLAY_ORDER_FREE ? "free" : "timestamp";
+}
+
 static void report_text(FILE *out, const struct replay_options *o,
 			const struct replay_result *res)
 {
 	const struct replay_counts *c = &res->counts;
 	const struct early_pfn_stats *e = &res->early;
 
-	fprintf(out, "bootsim replay: %s, variant %s (%s), %u CPUs, %llu MiB\n", o->path,
-		o->machine.variant->id, o->machine.variant->section, c->nr_cpus,
-		res->mem_bytes >> 20);
+	fprintf(out, "bootsim replay: %s, variant %s (%s), %u CPUs, %llu MiB, ordering %s\n",
+		o->path, o->machine.variant->id, o->machine.variant->section, c->nr_cpus,
+		res->mem_bytes >> 20, ordering_name(o->ordering));
 	fprintf(out, "trace: %lu lines; %lu allocations (%lu pages), %lu frees (%lu pages), "
 		"%lu failed allocations\n", c->lines, c->allocs, c->alloc_pages, c->frees,
 		c->free_pages, c->failed_allocs);
@@ -169,9 +176,11 @@ static void report_text(FILE *out, const struct replay_options *o,
 	fprintf(out, "incomplete trace: %lu blocks (%lu pages) freed but never seen allocated, "
 		"claimed before the first event; %lu frees (%lu pages) of memory coming online; "
 		"%lu repeated mm_page_free_batched; %lu frees of untraced bulk allocations; "
-		"%lu alloc_pages_exact splits; %lu allocations of bootsim's own pages skipped\n",
+		"%lu alloc_pages_exact splits; %lu allocations of bootsim's own pages skipped; "
+		"%lu pages of the traced kernel's tracking pages (__GFP_NO_OBJ_EXT)\n",
 		c->before_tracing, c->before_tracing_pages, c->online_frees, c->online_pages,
-		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions);
+		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions,
+		c->tracking_pages);
 	if (c->marker_seen)
 		fprintf(out, "page_ext: available at line %lu on CPU %d (%s)\n", c->marker_line,
 			c->marker_cpu, c->marker_text);
@@ -199,8 +208,9 @@ static void report_json(FILE *out, const struct replay_options *o,
 
 	fputs("{\n  \"command\": \"replay\",\n  \"trace\": ", out);
 	json_string(out, o->path);
-	fprintf(out, ",\n  \"variant\": \"%s\",\n  \"cpus\": %u,\n  \"mem_bytes\": %llu,\n",
-		o->machine.variant->id, c->nr_cpus, res->mem_bytes);
+	fprintf(out, ",\n  \"variant\": \"%s\",\n  \"cpus\": %u,\n  \"mem_bytes\": %llu,\n"
+		"  \"ordering\": \"%s\",\n", o->machine.variant->id, c->nr_cpus, res->mem_bytes,
+		ordering_name(o->ordering));
 	fprintf(out, "  \"trace_counts\": {\"lines\": %lu, \"allocations\": %lu, "
 		"\"allocation_pages\": %lu, \"frees\": %lu, \"free_pages\": %lu, "
 		"\"failed_allocations\": %lu, \"console\": %lu, \"function\": %lu, "
@@ -211,9 +221,10 @@ static void report_json(FILE *out, const struct replay_options *o,
 	fprintf(out, "  \"incomplete_trace\": {\"before_tracing_blocks\": %lu, "
 		"\"before_tracing_pages\": %lu, \"online_frees\": %lu, \"online_pages\": %lu, "
 		"\"batched_repeats\": %lu, \"untraced_bulk_frees\": %lu, \"exact_splits\": %lu, "
-		"\"internal_collisions\": %lu},\n",
+		"\"internal_collisions\": %lu, \"tracking_pages\": %lu},\n",
 		c->before_tracing, c->before_tracing_pages, c->online_frees, c->online_pages,
-		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions);
+		c->batched_repeats, c->untraced_frees, c->exact_splits, c->internal_collisions,
+		c->tracking_pages);
 	fprintf(out, "  \"page_ext_marker\": ");
 	if (c->marker_seen) {
 		fprintf(out, "{\"line\": %lu, \"cpu\": %d, \"text\": ", c->marker_line,
