@@ -120,6 +120,9 @@ static void usage(FILE *f)
 	      "explore options (controlled backend: one CPU runs at a time):\n"
 	      "  --scenario NAME|FILE   a built-in scenario (bootsim scenarios) or a scenario file\n"
 	      "  --boot                 explore the boot model instead (boot options above apply)\n"
+	      "  --trace FILE           explore a trace: each CPU's events on its own CPU, ordered\n"
+	      "                         only by events on the same pages (replay --ordering free);\n"
+	      "                         the machine is sized from the trace\n"
 	      "  --defect D             only D's oracle counts (bootsim matrix ids: D7, D13det...);\n"
 	      "                         without --scenario, D's own scenario\n"
 	      "  --variant ID           as for boot (default L6)\n"
@@ -147,7 +150,7 @@ enum {
 	OPT_STACKS, OPT_STACK_PAGES, OPT_CHURN, OPT_CHURN_FREE, OPT_EARLY_FREE,
 	OPT_HELP, OPT_RECORD, OPT_BITS, OPT_MOVABLE, OPT_COMPRESSED,
 	/* explore only */
-	OPT_SCENARIO, OPT_BOOT, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
+	OPT_SCENARIO, OPT_BOOT, OPT_TRACE, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
 	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
 	OPT_FULL_TIMELINE, OPT_DEFECT, OPT_NO_PROGRESS,
 };
@@ -182,6 +185,7 @@ static const struct option boot_longopts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "boot", no_argument, NULL, OPT_BOOT },
+	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "strategy", required_argument, NULL, OPT_STRATEGY },
 	{ "runs", required_argument, NULL, OPT_RUNS },
 	{ "depth", required_argument, NULL, OPT_DEPTH },
@@ -212,6 +216,7 @@ struct cli_boot {
 struct cli_explore {
 	struct explore_options opt;
 	const char *scenario;
+	const char *trace;
 	const struct defect_case *defect;
 	bool boot;
 	bool runs_given;
@@ -583,6 +588,9 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 	case OPT_BOOT:
 		ce->boot = true;
 		break;
+	case OPT_TRACE:
+		ce->trace = optarg;
+		break;
 	case OPT_DEFECT:
 		ce->defect = defect_case_lookup(optarg);
 		if (!ce->defect)
@@ -727,6 +735,7 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	struct cli_explore ce = { 0 };
 	struct cli_boot cb = { 0 };
 	struct scenario *sc = NULL;
+	struct replay_plan *plan = NULL;
 	char msg[512], *replay;
 	int ret;
 
@@ -741,10 +750,27 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 		return ret < 0 ? EXIT_CLEAN : ret;
 	if (ce.defect && !ce.scenario && !ce.boot)
 		ce.scenario = ce.defect->scenario;
-	if (!!ce.scenario == ce.boot) {
-		fprintf(err, "bootsim: explore: expected exactly one of --scenario NAME, --defect D "
-			"or --boot\n");
+	if (!!ce.scenario + ce.boot + !!ce.trace != 1) {
+		fprintf(err, "bootsim: explore: expected exactly one of --scenario NAME, --defect D, "
+			"--trace FILE or --boot\n");
 		return EXIT_USAGE;
+	}
+	if (ce.trace) {
+		struct replay_options ro;
+
+		replay_options_defaults(&ro);
+		ro.path = ce.trace;
+		ro.ordering = REPLAY_ORDER_FREE;
+		ro.machine.variant = cb.opt.machine.variant;
+		ro.log = NULL;
+		ret = replay_plan_load(&ro, &plan, msg, sizeof(msg));
+		if (ret) {
+			fprintf(err, "bootsim: explore: %s\n", msg);
+			replay_plan_free(plan);
+			return ret;
+		}
+		ce.opt.trace = plan;
+		ce.opt.trace_path = ce.trace;
 	}
 	if (ce.scenario) {
 		sc = scenario_open(ce.scenario, msg, sizeof(msg));
@@ -756,13 +782,15 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	replay = replay_command(argc, argv);
 	if (!replay) {
 		scenario_free(sc);
+		replay_plan_free(plan);
 		return EXIT_INTERNAL;
 	}
 	ce.opt.boot = cb.opt;
 	ce.opt.json = cb.json;
 	ce.opt.scenario = sc;
 	ce.opt.replay_cmd = replay;
-	ce.opt.strategy.nr_cpus = sc ? scenario_cpus(sc) : cb.opt.machine.cpus;
+	ce.opt.strategy.nr_cpus = sc ? scenario_cpus(sc) :
+				  plan ? replay_plan_cpus(plan) : cb.opt.machine.cpus;
 	/* DFS runs until its tree is exhausted unless told otherwise */
 	if (ce.opt.strategy.kind == STRATEGY_DFS && !ce.runs_given)
 		ce.opt.strategy.runs = 0;
@@ -776,6 +804,7 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	}
 	free(replay);
 	scenario_free(sc);
+	replay_plan_free(plan);
 	return ret;
 }
 

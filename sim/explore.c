@@ -304,6 +304,7 @@ static void worker_run_one(struct explorer *x)
 	const struct oracle_results *res;
 	const struct early_pfn_stats *early;
 	struct scenario_result sres;
+	struct replay_result rres;
 	struct boot_result bres;
 	struct boot_options bopt = o->boot;
 	char err[256] = "";
@@ -328,6 +329,10 @@ static void worker_run_one(struct explorer *x)
 		ret = scenario_run(o->scenario, &cfg, &sres, err, sizeof(err));
 		res = &sres.oracles;
 		early = &sres.early;
+	} else if (o->trace) {
+		ret = replay_plan_run(o->trace, &rres, err, sizeof(err));
+		res = &rres.oracles;
+		early = &rres.early;
 	} else {
 		ret = boot_run(&bopt, &bres, err, sizeof(err));
 		res = &bres.oracles;
@@ -349,6 +354,8 @@ static void worker_run_one(struct explorer *x)
 	h->status = res->fired ? EXEC_FINDING : EXEC_CLEAN;
 	if (o->scenario)
 		scenario_result_free(&sres);
+	else if (o->trace)
+		replay_result_free(&rres);
 	else
 		boot_result_free(&bres);
 }
@@ -721,6 +728,9 @@ static const char *target_name(const struct explore_options *o, char *buf, size_
 {
 	if (o->scenario)
 		snprintf(buf, size, "scenario %s", scenario_name(o->scenario));
+	else if (o->trace)
+		snprintf(buf, size, "trace %s (%u CPUs)", o->trace_path,
+			 replay_plan_cpus(o->trace));
 	else
 		snprintf(buf, size, "boot (%u CPUs)", o->boot.machine.cpus);
 	return buf;
@@ -975,7 +985,8 @@ static int explorer_init(struct explorer *x, const struct explore_options *o)
 {
 	memset(x, 0, sizeof(*x));
 	x->opt = o;
-	x->nr_cpus = o->scenario ? scenario_cpus(o->scenario) : o->boot.machine.cpus;
+	x->nr_cpus = o->scenario ? scenario_cpus(o->scenario) :
+		     o->trace ? replay_plan_cpus(o->trace) : o->boot.machine.cpus;
 	x->cap = o->max_steps ? o->max_steps : 2000000;
 	if (x->cap > 50000000)
 		x->cap = 50000000;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sim/explore.h - `bootsim explore`: run a scenario or a boot many times
- * under the controlled backend until an oracle fires.
+ * sim/explore.h - `bootsim explore`: run a scenario, a trace (its per-CPU
+ * sequences, replay.h) or a boot many times under the controlled backend
+ * until an oracle fires.
  *
  * Each execution runs in a worker child process on a fresh simulated
  * machine, so a crash, an abort or a hang of the modelled code ends only
@@ -21,6 +22,7 @@
 
 #include <stdio.h>
 #include "boot.h"
+#include "replay.h"
 #include "scenario.h"
 #include "strategy.h"
 
@@ -69,7 +71,9 @@ struct explore_outcome {
 };
 
 struct explore_options {
-	const struct scenario *scenario;	/* NULL: explore the boot model */
+	const struct scenario *scenario;	/* NULL: a trace, or the boot model */
+	struct replay_plan *trace;		/* explore --trace: per-CPU sequences */
+	const char *trace_path;
 	struct boot_options boot;		/* machine (variant...) for both */
 	struct strategy_config strategy;
 	const char *schedule;			/* replay exactly this, verbosely */

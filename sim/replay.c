@@ -12,6 +12,8 @@
  * through replay_event(), so the policy is the same.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "sim/core/codetag.h"
 #include "sim/core/printk.h"
 #include "sim/core/sched.h"
+#include "sim/core/trace.h"
 #include "alloc/alloc_pages.h"
 #include "alloc_tag/alloc_tag.h"
 #include "alloc_tag/pgalloc_tag.h"
@@ -206,6 +209,7 @@ int replay_scan(struct replay *r)
 {
 	struct replay_counts *c = &r->res->counts;
 	struct pfn_bits seen = { 0 };
+	bool section_marks = false;
 	struct trace_reader *tr;
 	struct trace_event ev;
 	int ret;
@@ -227,6 +231,8 @@ int replay_scan(struct replay *r)
 			c->nr_cpus = ev.cpu + 1;
 		if (is_page_ext_marker(&ev))
 			r->have_marker = true;
+		if (ev.kind == TEV_MARKER && replay_mark_rank(&ev) > 0)
+			section_marks = true;
 		if (ev.kind == TEV_FUNC && ev.text_len >= 16 &&
 		    !strncmp(ev.text, "alloc_pages_bulk", 16))
 			r->bulk_seen = true;
@@ -259,6 +265,7 @@ int replay_scan(struct replay *r)
 	}
 	trace_close(tr);
 	free(seen.v);
+	r->stepped = section_marks && r->have_marker && r->opt->marker_at == REPLAY_MARKER_TRACE;
 	if (ret == -ENOMEM) {
 		snprintf(r->err, r->errlen, "out of host memory reading the trace");
 		r->status = EXIT_INTERNAL;
@@ -361,7 +368,7 @@ void replay_become(struct replay_cpu *rc, const struct trace_event *ev)
 	sim_current_task = t;
 }
 
-void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev)
+static void note_marker(struct replay_cpu *rc, const struct trace_event *ev)
 {
 	struct replay_counts *c = &rc->r->res->counts;
 
@@ -371,7 +378,155 @@ void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev)
 	snprintf(c->marker_text, sizeof(c->marker_text), "%.*s",
 		 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
 	__atomic_store_n(&rc->r->marker_done, true, __ATOMIC_RELEASE);
+}
+
+/* page_ext becomes available at once: the walk and CLEAR run here. */
+void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev)
+{
+	note_marker(rc, ev);
 	page_ext_init();
+}
+
+/* ------------------------------------------------------------------ */
+/* Stepped page_ext_init()                                             */
+
+/*
+ * A recording of bootsim shows where page_ext_init() published each
+ * section and where CLEAR ran (bootsim_marker events).  Replaying those
+ * steps where the trace shows them keeps frees inside the window (D8)
+ * inside it.  Ranks order the marks as page_ext_init() makes them.
+ */
+#define RANK_CLEAR	(1L << 40)
+
+static long mark_rank(enum sim_mark m, unsigned long arg)
+{
+	switch (m) {
+	case SIM_MARK_PAGE_EXT_INIT_START:
+		return 0;
+	case SIM_MARK_PAGE_EXT_SECTION:
+		return 1 + (long)arg;
+	case SIM_MARK_CLEAR_START:
+		return RANK_CLEAR;
+	case SIM_MARK_CLEAR_DONE:
+		return RANK_CLEAR + 1;
+	case SIM_MARK_PAGE_EXT_INIT_DONE:
+		return RANK_CLEAR + 2;
+	}
+	return -1;
+}
+
+long replay_mark_rank(const struct trace_event *ev)
+{
+	static const enum sim_mark plain[] = {
+		SIM_MARK_PAGE_EXT_INIT_START, SIM_MARK_PAGE_EXT_INIT_DONE,
+		SIM_MARK_CLEAR_START, SIM_MARK_CLEAR_DONE,
+	};
+	char text[64];
+	unsigned long nr;
+	int n;
+
+	if (ev->kind != TEV_MARKER || ev->text_len >= sizeof(text))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+		n = sim_mark_format(text, sizeof(text), plain[i], 0);
+		if ((size_t)n == ev->text_len && !memcmp(text, ev->text, ev->text_len))
+			return mark_rank(plain[i], 0);
+	}
+	memcpy(text, ev->text, ev->text_len);
+	text[ev->text_len] = '\0';
+	if (sscanf(text, "page_ext section=%lu published%n", &nr, &n) == 1 &&
+	    (size_t)n == ev->text_len && nr < (1UL << 32))
+		return mark_rank(SIM_MARK_PAGE_EXT_SECTION, nr);
+	return -1;
+}
+
+void replay_step_init(struct replay_cpu *rc, const struct trace_event *ev, long rank)
+{
+	struct replay *r = rc->r;
+
+	if (!r->init_started) {
+		r->init_started = true;
+		note_marker(rc, ev);
+	}
+	if (rank + 1 <= r->init_target_cur)
+		return;
+	sim_event_add(&r->init_target, rank + 1 - r->init_target_cur);
+	r->init_target_cur = rank + 1;
+	sim_event_wait(&r->init_reached, rank + 1);
+}
+
+void replay_release_init(struct replay *r)
+{
+	if (!r->stepped || r->init_target_cur == LONG_MAX / 2)
+		return;
+	sim_event_add(&r->init_target, LONG_MAX / 2 - r->init_target_cur);
+	r->init_target_cur = LONG_MAX / 2;
+}
+
+/* Stepped: wait until page_ext_init() returned (after replay_release_init()). */
+void replay_wait_init(struct replay *r)
+{
+	if (r->stepped)
+		sim_event_wait(&r->init_reached, LONG_MAX / 2);
+}
+
+/* Runs on the init CPU, inside page_ext_init(): report, then wait for the trace. */
+static void init_mark(void *priv, int cpu, enum sim_mark m, unsigned long arg)
+{
+	struct replay *r = priv;
+	long rank = mark_rank(m, arg);
+
+	(void)cpu;
+	if (rank + 1 > r->init_reached_cur) {
+		sim_event_add(&r->init_reached, rank + 1 - r->init_reached_cur);
+		r->init_reached_cur = rank + 1;
+	}
+	if (m != SIM_MARK_PAGE_EXT_INIT_DONE)
+		sim_event_wait(&r->init_target, rank + 2);
+}
+
+static void init_cpu_main(void *arg)
+{
+	struct replay *r = arg;
+
+	sim_event_wait(&r->init_target, 1);
+	if (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+		page_ext_init();
+	/* whatever the trace still waits for is past */
+	sim_event_add(&r->init_reached, LONG_MAX / 2 - r->init_reached_cur);
+	r->init_reached_cur = LONG_MAX / 2;
+}
+
+static struct sim_tracer init_mark_hook = { .mark = init_mark };
+
+int replay_start_init(struct replay *r, int cpu)
+{
+	int ret;
+
+	r->init_started = false;
+	r->init_target_cur = 0;
+	r->init_reached_cur = 0;
+	if (!r->stepped)
+		return 0;
+	sim_event_init(&r->init_target, "page_ext_init target");
+	sim_event_init(&r->init_reached, "page_ext_init reached");
+	init_mark_hook.priv = r;
+	sim_set_mark_hook(&init_mark_hook);
+	ret = sim_cpu_start(cpu, "init", 1, init_cpu_main, r);
+	if (ret)
+		snprintf(r->err, r->errlen, "cannot start a thread for page_ext_init: %s",
+			 strerror(ret));
+	return ret;
+}
+
+/* After the join. */
+void replay_stop_init(struct replay *r)
+{
+	if (!r->stepped)
+		return;
+	sim_set_mark_hook(NULL);
+	sim_event_destroy(&r->init_target);
+	sim_event_destroy(&r->init_reached);
 }
 
 static bool before_marker(const struct replay *r)
@@ -640,8 +795,14 @@ static int play(struct replay_cpu *rc)
 		if (ev.cpu >= (int)c->nr_cpus)
 			continue;	/* pass 1 counted it (stdin: --lenient) */
 		replay_become(rc, &ev);
-		if (before_marker(r) && replay_is_marker(r, &ev))
+		if (r->stepped) {
+			long rank = replay_mark_rank(&ev);
+
+			if (rank >= 0)
+				replay_step_init(rc, &ev, rank);
+		} else if (before_marker(r) && replay_is_marker(r, &ev)) {
 			replay_run_marker(rc, &ev);
+		}
 		replay_count_other(c, &ev);
 		if (ev.kind == TEV_ALLOC && (name = replay_intern(r, &ev)) < 0) {
 			ret = -ENOMEM;
@@ -676,6 +837,10 @@ static void replay_cpu_main(void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	job->ret = play(&job->rc);
+	if (job->ret)
+		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	replay_release_init(r);
+	replay_wait_init(r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->t_pass2 = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	sim_current_task = self;
@@ -732,7 +897,8 @@ int replay_setup_machine(struct replay *r)
 	struct replay_result *res = r->res;
 	struct machine_config cfg = o->machine;
 
-	cfg.cpus = res->counts.nr_cpus;
+	/* stepped: one more CPU runs page_ext_init() */
+	cfg.cpus = res->counts.nr_cpus + r->stepped;
 	if (!cfg.mem_bytes)
 		cfg.mem_bytes = machine_bytes(&res->counts);
 	res->mem_bytes = cfg.mem_bytes;
@@ -783,11 +949,17 @@ static int run_timestamp(struct replay *r)
 	ret = replay_setup_machine(r);
 	if (ret)
 		return ret;
-	ret = sim_cpu_start(0, "replay", 1, replay_cpu_main, &job);
+	ret = replay_start_init(r, (int)r->res->counts.nr_cpus);
 	if (!ret)
-		sim_cpu_join_all();
+		ret = sim_cpu_start(0, "replay", 1, replay_cpu_main, &job);
+	if (ret) {
+		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+		replay_release_init(r);
+	}
+	sim_cpu_join_all();
+	replay_stop_init(r);
 	if (ret || job.ret) {
-		if (ret)
+		if (ret && !r->err[0])
 			snprintf(r->err, r->errlen, "cannot start a CPU thread: %s", strerror(ret));
 		ret = ret ? EXIT_INTERNAL : r->status ? r->status : EXIT_INTERNAL;
 		machine_teardown();

@@ -186,14 +186,22 @@ static int load_event(struct replay_plan *p, struct last_touch *last,
 	struct plan_op *op;
 	long name = 0;
 
-	if (!p->r.marker_done && replay_is_marker(&p->r, ev)) {
-		p->r.marker_done = true;
-		snprintf(p->marker_text, sizeof(p->marker_text), "%.*s",
-			 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
-		op = new_op(pc);
+	long rank = p->r.stepped ? replay_mark_rank(ev) : -1;
+
+	if (rank >= 0 || (!p->r.stepped && !p->r.marker_done && replay_is_marker(&p->r, ev))) {
+		/* stepped: every mark on the CPU of the first, which plays them all */
+		if (!p->r.marker_done) {
+			p->r.marker_done = true;
+			p->r.marker_owner = ev->cpu;
+			snprintf(p->marker_text, sizeof(p->marker_text), "%.*s",
+				 (int)(ev->text_len < 80 ? ev->text_len : 80),
+				 ev->text ? ev->text : "");
+		}
+		op = new_op(&p->cpus[p->r.marker_owner]);
 		if (!op)
 			return -ENOMEM;
 		op->kind = OP_MARKER;
+		op->pfn = rank < 0 ? 0 : (unsigned long)rank;
 		op->line = ev->line;
 		op->dep = (uint32_t)p->nr_deps;
 	}
@@ -306,9 +314,10 @@ int replay_plan_load(const struct replay_options *o, struct replay_plan **out,
 	return 0;
 }
 
+/* The simulated CPUs of a run: the trace's, and one for a stepped page_ext_init(). */
 unsigned int replay_plan_cpus(const struct replay_plan *p)
 {
-	return p->read.nr_cpus;
+	return p->read.nr_cpus + p->r.stepped;
 }
 
 /* ------------------------------------------------------------------ */
@@ -348,7 +357,10 @@ static int play_op(struct plan_cpu *pc, const struct plan_op *op, struct trace_e
 		ev->cpu = cpu;
 		ev->text = p->marker_text;
 		ev->text_len = strlen(p->marker_text);
-		replay_run_marker(&pc->rc, ev);
+		if (p->r.stepped)
+			replay_step_init(&pc->rc, ev, (long)op->pfn);
+		else
+			replay_run_marker(&pc->rc, ev);
 		return 0;
 	default:
 		op_event(op, cpu, ev);
@@ -384,8 +396,13 @@ static void plan_cpu_main(void *arg)
 	if (i < pc->n) {
 		/* stopped: nobody may wait for an event this CPU will not play */
 		sim_event_add(&pc->progress, LONG_MAX / 2);
+		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
 	}
+	if (pc - p->cpus == r->marker_owner)
+		replay_release_init(r);
 	if (sim_event_add(&p->finished, 1) == (long)p->read.nr_cpus && !stopped(r)) {
+		/* the marker's CPU released page_ext_init(): it ends on its own */
+		replay_wait_init(r);
 		sim_points_off();
 		oracle_count_unstamped(&p->unstamped);
 		sim_points_on();
@@ -455,8 +472,15 @@ int replay_plan_run(struct replay_plan *p, struct replay_result *res, char *err,
 		sim_event_init(&p->cpus[cpu].progress, "replay progress");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = start_cpus(p);
+	ret = replay_start_init(r, (int)ncpus);
+	if (!ret)
+		ret = start_cpus(p);
+	else
+		ret = EXIT_INTERNAL;
+	if (ret)
+		replay_release_init(r);
 	sim_cpu_join_all();
+	replay_stop_init(r);
 	res->replay_seconds = seconds_since(&t0);
 	for (unsigned int cpu = 0; cpu < ncpus; cpu++) {
 		replay_counts_add(&res->counts, &p->cpus[cpu].rc.c);

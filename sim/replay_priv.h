@@ -87,6 +87,17 @@ struct replay {
 	struct pfn_bits tracking;	/* heads: the traced kernel's tracking pages */
 	struct task_struct *tasks;	/* `timestamp`: one per CPU of the trace */
 	bool marker_done;
+	/*
+	 * Stepped page_ext_init() (bootsim recordings): an extra CPU runs it
+	 * and stops at each of its marks until the trace reaches that mark:
+	 * init_target = rank + 1 of the trace's last mark, init_reached =
+	 * rank + 1 of the init CPU's; a strict hand-off, so deterministic.
+	 */
+	bool stepped;
+	bool init_started;
+	int marker_owner;		/* `free`: the CPU that plays the marks */
+	long init_target_cur, init_reached_cur;
+	struct sim_event init_target, init_reached;
 	double t_pass2;
 };
 
@@ -102,6 +113,16 @@ int replay_bad(struct replay *r, const struct trace_event *ev, const char *fmt, 
 	__printf(3, 4);
 bool replay_is_marker(const struct replay *r, const struct trace_event *ev);
 void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev);
+/* Stepped: the rank of a bootsim marker event, or -1 (not a mark of init). */
+long replay_mark_rank(const struct trace_event *ev);
+/* Stepped: let the init CPU run up to the mark of @rank, and wait for it. */
+void replay_step_init(struct replay_cpu *rc, const struct trace_event *ev, long rank);
+/* Stepped: no more marks will come; let the init CPU finish. */
+void replay_release_init(struct replay *r);
+void replay_wait_init(struct replay *r);
+/* Stepped: start the init CPU (simulated CPU @cpu) before the players. */
+int replay_start_init(struct replay *r, int cpu);
+void replay_stop_init(struct replay *r);
 void replay_become(struct replay_cpu *rc, const struct trace_event *ev);
 /* The name index of the event's task or gfp string; -1: out of memory. */
 long replay_intern(struct replay *r, const struct trace_event *ev);

@@ -6,6 +6,7 @@
 #include "trace.h"
 
 const struct sim_tracer *sim_tracer;
+const struct sim_tracer *sim_mark_hook;
 
 void sim_set_tracer(const struct sim_tracer *t)
 {
@@ -34,10 +35,18 @@ void sim_trace_log(const char *line)
 		t->log(t->priv, smp_processor_id(), line);
 }
 
+void sim_set_mark_hook(const struct sim_tracer *t)
+{
+	sim_mark_hook = t;
+}
+
 void __sim_mark(enum sim_mark mark, unsigned long arg)
 {
 	const struct sim_tracer *t = sim_tracer;
 
+	if (t && t->mark)
+		t->mark(t->priv, smp_processor_id(), mark, arg);
+	t = sim_mark_hook;
 	if (t && t->mark)
 		t->mark(t->priv, smp_processor_id(), mark, arg);
 }

@@ -13,6 +13,8 @@
  *   | sim_trace_log      | printk                  | every kernel-log line      |
  *   | sim_mark(m, arg)   | modelled code, any CPU  | a bootsim marker event     |
  *   | sim_set_tracer     | machine owner, CPUs off | NULL removes it            |
+ *   | sim_set_mark_hook  | machine owner, CPUs off | trace replay: marks only,  |
+ *   |                    |                         | beside any tracer          |
  *
  * Markers are the moments a trace replay needs that the kernel's own trace
  * events do not show (sim/trace_record.h writes them as bootsim_marker
@@ -39,8 +41,11 @@ struct sim_tracer {
 };
 
 extern const struct sim_tracer *sim_tracer;
+extern const struct sim_tracer *sim_mark_hook;
 
 void sim_set_tracer(const struct sim_tracer *t);
+/* Only @t->mark is called; the hook may block the marking CPU (replay.c). */
+void sim_set_mark_hook(const struct sim_tracer *t);
 void __sim_note(const char *fmt, ...) __printf(1, 2);
 void sim_trace_log(const char *line);
 void __sim_mark(enum sim_mark mark, unsigned long arg);
@@ -57,7 +62,7 @@ int sim_mark_format(char *buf, size_t size, enum sim_mark mark, unsigned long ar
 
 #define sim_mark(mark, arg)						\
 	do {								\
-		if (sim_tracing())					\
+		if (sim_tracing() || unlikely(sim_mark_hook != NULL))	\
 			__sim_mark((mark), (arg));			\
 	} while (0)
 

@@ -317,7 +317,7 @@ static void test_explore_needs_exactly_one_target(void **state)
 
 	run_cli(&r, "explore", "--variant", "L6", NULL);
 	assert_int_equal(r.status, 2);
-	assert_non_null(strstr(r.err, "--scenario NAME, --defect D or --boot"));
+	assert_non_null(strstr(r.err, "--scenario NAME, --defect D, --trace FILE or --boot"));
 	run_free(&r);
 	run_cli(&r, "explore", "--scenario", "no-such-scenario", NULL);
 	assert_int_equal(r.status, 2);
