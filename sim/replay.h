@@ -25,6 +25,9 @@
  *   | mm_page_alloc pfn=0                      | a failed allocation: counted       |
  *   | allocation of a block bootsim's own      | counted, skipped (bootsim's pages  |
  *   |   pages (page_ext, pool pages) hold      |   are extra to the real kernel's)  |
+ *   | allocation with __GFP_NO_OBJ_EXT         | the traced kernel's tracking page: |
+ *   |                                          |   its free clears the tag ref first|
+ *   |                                          |   (its CLEAR did), checks nothing  |
  *   | allocation of a block the trace holds,   | bad input: exit 2 with file:line   |
  *   |   double free, PFN beyond --mem          |   (--lenient: skipped, counted)    |
  *
@@ -34,7 +37,13 @@
  *
  * Ordering `timestamp`: one host thread plays every CPU in the order of the
  * file (the kernel merges CPUs by timestamp), switching the simulated CPU
- * identity per event: deterministic, and the fastest.
+ * identity per event: deterministic, and the fastest.  Ordering `free`:
+ * see struct replay_plan below.
+ *
+ * page_ext: at the first marker page_ext_init() runs in one piece, except
+ * in a trace with bootsim's section markers (a `boot --record` file): then
+ * an extra simulated CPU runs it and stops at each of its marks until the
+ * trace reaches that mark, so frees inside the window stay inside it.
  */
 #ifndef SIM_REPLAY_H
 #define SIM_REPLAY_H
