@@ -574,7 +574,13 @@ static int claim(struct replay_cpu *rc, const struct trace_event *ev, uint32_t n
 		__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
 		return -1;
 	}
-	page = alloc_hooks_tag(tag, mem_claim_block(ev->pfn, ev->order, ev->gfp, &why));
+	/*
+	 * No __GFP_ZERO: nobody reads the body of a trace's page, and zeroing
+	 * it first-touches host memory (most of the replay's time on big
+	 * traces).  RECORD's own tracking pages still get theirs.
+	 */
+	page = alloc_hooks_tag(tag, mem_claim_block(ev->pfn, ev->order, ev->gfp & ~__GFP_ZERO,
+						     &why));
 	if (!page) {
 		/* not the trace's: a page_ext table or pool page bootsim added */
 		rc->c.internal_collisions++;
