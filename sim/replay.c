@@ -200,6 +200,82 @@ static int note_before_tracing(struct replay *r, const struct trace_event *ev)
 	return 0;
 }
 
+/* Too big to keep: pass 2 reads the file again, and counts it all again. */
+static void drop_log(struct replay *r)
+{
+	struct replay_counts *c = &r->res->counts;
+
+	free(r->log);
+	r->log = NULL;
+	r->nr_log = r->cap_log = 0;
+	r->logging = false;
+	c->consoles = c->functions = c->markers = c->other_events = 0;
+}
+
+static struct replay_rec *new_rec(struct replay *r, const struct trace_event *ev,
+				  enum replay_rec_kind kind)
+{
+	struct replay_rec *rec;
+
+	if (r->nr_log == r->cap_log) {
+		size_t cap = r->cap_log ? r->cap_log * 2 : 4096;
+		struct replay_rec *v;
+
+		v = cap * sizeof(*v) > REPLAY_LOG_MAX_BYTES ? NULL :
+		    realloc(r->log, cap * sizeof(*v));
+		if (!v) {
+			drop_log(r);
+			return NULL;
+		}
+		r->log = v;
+		r->cap_log = cap;
+	}
+	rec = &r->log[r->nr_log++];
+	rec->kind = (uint8_t)kind;
+	rec->line = ev->line;
+	rec->cpu = (uint16_t)ev->cpu;
+	rec->pid = ev->pid;
+	memcpy(rec->comm, ev->task, sizeof(rec->comm) - 1);
+	rec->comm[sizeof(rec->comm) - 1] = '\0';
+	return rec;
+}
+
+/* Keep what pass 2 plays of @ev; count the rest now.  -ENOMEM: no tag names. */
+static int log_event(struct replay *r, const struct trace_event *ev)
+{
+	struct replay_rec *rec;
+	long name = 0, rank;
+
+	replay_count_other(&r->res->counts, ev);
+	if (!r->marker_done && replay_is_marker(r, ev)) {
+		r->marker_done = true;
+		snprintf(r->marker_text, sizeof(r->marker_text), "%.*s",
+			 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
+		if (!new_rec(r, ev, REC_MARKER))
+			return 0;
+	}
+	rank = replay_mark_rank(ev);
+	if (rank >= 0) {
+		rec = new_rec(r, ev, REC_MARK);
+		if (rec)
+			rec->pfn = (unsigned long)rank;
+		return 0;
+	}
+	if (ev->kind != TEV_ALLOC && ev->kind != TEV_FREE && ev->kind != TEV_FREE_BATCHED)
+		return 0;
+	if (ev->kind == TEV_ALLOC && (name = replay_intern(r, ev)) < 0)
+		return -ENOMEM;
+	rec = new_rec(r, ev, (enum replay_rec_kind)ev->kind);
+	if (!rec)
+		return 0;
+	rec->pfn = ev->pfn;
+	rec->order = (uint8_t)ev->order;
+	rec->gfp = ev->gfp;
+	rec->failed = ev->failed;
+	rec->name = (uint32_t)name;
+	return 0;
+}
+
 /*
  * seen: pages ever allocated so far.  A free of a block none of whose pages
  * was seen allocated is memory coming online (large) or the free of an
@@ -229,6 +305,8 @@ int replay_scan(struct replay *r)
 		}
 		if ((unsigned int)ev.cpu + 1 > c->nr_cpus)
 			c->nr_cpus = ev.cpu + 1;
+		if (r->logging && (ret = log_event(r, &ev)))
+			break;
 		if (is_page_ext_marker(&ev))
 			r->have_marker = true;
 		if (ev.kind == TEV_MARKER && replay_mark_rank(&ev) > 0)
@@ -262,6 +340,10 @@ int replay_scan(struct replay *r)
 				break;
 			bits_assign(&seen, ev.pfn, n, true);
 		}
+	}
+	if (r->logging) {
+		c->lines = trace_stats(tr)->lines;
+		c->bad_lines = trace_stats(tr)->bad_lines;
 	}
 	trace_close(tr);
 	free(seen.v);
@@ -779,7 +861,52 @@ void replay_count_other(struct replay_counts *c, const struct trace_event *ev)
 	}
 }
 
-static int play(struct replay_cpu *rc)
+/* Pass 2 from the events pass 1 kept. */
+static int play_log(struct replay_cpu *rc)
+{
+	struct replay *r = rc->r;
+	struct trace_event ev = { 0 };
+
+	for (size_t i = 0; i < r->nr_log; i++) {
+		const struct replay_rec *rec = &r->log[i];
+
+		ev.line = rec->line;
+		ev.cpu = rec->cpu;
+		ev.pid = rec->pid;
+		memcpy(ev.task, rec->comm, sizeof(rec->comm));
+		replay_become(rc, &ev);
+		switch (rec->kind) {
+		case REC_MARKER:
+			if (r->stepped)
+				break;
+			ev.kind = TEV_MARKER;
+			ev.text = r->marker_text;
+			ev.text_len = strlen(r->marker_text);
+			replay_run_marker(rc, &ev);
+			break;
+		case REC_MARK:
+			if (!r->stepped)
+				break;
+			ev.kind = TEV_MARKER;
+			ev.text = r->marker_text;
+			ev.text_len = strlen(r->marker_text);
+			replay_step_init(rc, &ev, (long)rec->pfn);
+			break;
+		default:
+			ev.kind = (enum trace_event_kind)rec->kind;
+			ev.pfn = rec->pfn;
+			ev.order = rec->order;
+			ev.gfp = rec->gfp;
+			ev.failed = rec->failed;
+			if (replay_event(rc, &ev, rec->name))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Pass 2 reading the file again (standard input: the only pass). */
+static int play_file(struct replay_cpu *rc)
 {
 	struct replay *r = rc->r;
 	struct replay_counts *c = &r->res->counts;
@@ -790,13 +917,6 @@ static int play(struct replay_cpu *rc)
 
 	if (!tr)
 		return -1;
-	name = replay_intern_before(r);
-	for (size_t i = 0; i < r->nr_before; i++) {
-		if (name < 0 || replay_claim_before(rc, &r->before[i], (uint32_t)name)) {
-			trace_close(tr);
-			return -1;
-		}
-	}
 	while ((ret = replay_next(r, tr, &ev)) > 0) {
 		if (ev.cpu >= (int)c->nr_cpus)
 			continue;	/* pass 1 counted it (stdin: --lenient) */
@@ -826,6 +946,17 @@ static int play(struct replay_cpu *rc)
 		r->status = EXIT_INTERNAL;
 	}
 	return ret < 0 ? -1 : 0;
+}
+
+static int play(struct replay_cpu *rc)
+{
+	struct replay *r = rc->r;
+	long name = replay_intern_before(r);
+
+	for (size_t i = 0; i < r->nr_before; i++)
+		if (name < 0 || replay_claim_before(rc, &r->before[i], (uint32_t)name))
+			return -1;
+	return r->logging ? play_log(rc) : play_file(rc);
 }
 
 struct cpu_job {
@@ -886,6 +1017,7 @@ int replay_prepare(struct replay *r)
 			return EXIT_USAGE;
 		}
 		c->nr_cpus = o->machine.cpus;
+		r->logging = false;
 	} else if (replay_scan(r)) {
 		return r->status ? r->status : EXIT_INTERNAL;
 	}
@@ -945,6 +1077,7 @@ void replay_release(struct replay *r)
 	free(r->held.v);
 	free(r->tracking.v);
 	free(r->before);
+	free(r->log);
 }
 
 static int run_timestamp(struct replay *r)
@@ -998,7 +1131,8 @@ int replay_run(const struct replay_options *o, struct replay_result *res,
 			snprintf(err, errlen, "out of host memory");
 			return EXIT_INTERNAL;
 		}
-		*r = (struct replay){ .opt = o, .res = res, .err = err, .errlen = errlen };
+		*r = (struct replay){ .opt = o, .res = res, .err = err, .errlen = errlen,
+				      .logging = true };
 		ret = replay_prepare(r);
 		if (!ret)
 			ret = run_timestamp(r);

@@ -57,6 +57,34 @@ struct early_block {
 	int cpu;
 };
 
+/*
+ * `timestamp`: pass 1 keeps the events pass 2 plays, so the file is parsed
+ * once (parsing was most of a replay).  Past REPLAY_LOG_MAX_BYTES the log
+ * is dropped and pass 2 reads the file again: memory stays bounded.
+ */
+#define REPLAY_LOG_MAX_BYTES	(1UL << 30)
+
+enum replay_rec_kind {
+	REC_ALLOC = TEV_ALLOC,
+	REC_FREE = TEV_FREE,
+	REC_FREE_BATCHED = TEV_FREE_BATCHED,
+	REC_MARKER = 64,	/* the first page_ext marker (or --page-ext-at) */
+	REC_MARK,		/* a bootsim mark of page_ext_init(): pfn = rank */
+};
+
+struct replay_rec {
+	unsigned long pfn;
+	unsigned long line;
+	gfp_t gfp;
+	uint32_t name;		/* replay_intern() index (allocations) */
+	int pid;
+	uint16_t cpu;
+	uint8_t kind;
+	uint8_t order;
+	bool failed;
+	char comm[16];
+};
+
 /* A distinct task name (or gfp string): one allocation tag per run. */
 struct replay_name {
 	char *name;
@@ -77,6 +105,10 @@ struct replay {
 	size_t nr_before, cap_before;
 	bool have_marker;
 	bool bulk_seen;			/* function lines of the bulk allocator */
+	bool logging;			/* keep the events (struct replay_rec) */
+	struct replay_rec *log;
+	size_t nr_log, cap_log;
+	char marker_text[96];		/* of the REC_MARKER event */
 	/* names: open addressing on the hash; REPLAY_TAG_SLOTS > 2 * MAX_TAGS */
 	struct replay_name names[REPLAY_TAG_SLOTS];
 	unsigned int nr_names;		/* + 1 for the overflow name */
