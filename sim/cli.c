@@ -13,6 +13,7 @@
 
 #include "alloc_tag/allocinfo.h"
 #include "alloc_tag/early_pfn.h"
+#include "bench.h"
 #include "boot.h"
 #include "explore.h"
 #include "scenario.h"
@@ -80,6 +81,8 @@ static void usage(FILE *f)
 	      "                                    search interleavings until an oracle fires\n"
 	      "       bootsim matrix [options]      every defect case against every variant\n"
 	      "       bootsim replay TRACE [options] replay an ftrace allocation trace\n"
+	      "       bootsim bench [NAME] [--runs N] [--iterations N]\n"
+	      "                                    run a benchmark (no NAME: list them)\n"
 	      "       bootsim scenarios [--verbose] list the built-in scenarios\n"
 	      "       bootsim variants [--verbose] list the early-PFN variants\n"
 	      "       bootsim --help | --version\n"
@@ -224,7 +227,7 @@ struct cli_explore {
 
 static int parse_explore_option(int c, const char *name, struct cli_explore *ce, FILE *err);
 
-static int bad_value(FILE *err, const char *opt, const char *val, const char *expected)
+int bad_value(FILE *err, const char *opt, const char *val, const char *expected)
 {
 	fprintf(err, "bootsim: %s: expected %s, got '%s'\n", opt, expected, val);
 	return EXIT_USAGE;
@@ -922,7 +925,9 @@ int bootsim_main(int argc, char **argv, FILE *out, FILE *err)
 		return matrix_main(argc - 1, argv + 1, out, err);
 	if (!strcmp(cmd, "replay"))
 		return replay_main(argc - 1, argv + 1, out, err);
-	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, matrix, replay, scenarios, variants, --help or --version)\n",
+	if (!strcmp(cmd, "bench"))
+		return bench_main(argc - 1, argv + 1, out, err);
+	fprintf(err, "bootsim: unknown command '%s' (expected boot, explore, matrix, replay, bench, scenarios, variants, --help or --version)\n",
 		cmd);
 	return EXIT_USAGE;
 }
