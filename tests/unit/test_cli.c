@@ -3,6 +3,7 @@
  * The command line: bad values exit 2 with a message naming the option and
  * what was expected; good runs print the summary or one JSON object.
  */
+#include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -239,6 +240,63 @@ static void test_variants_verbose_wraps_details_under_each_line_within_79_column
 	}
 }
 
+static void test_bench_unknown_name_or_bad_option_exits_2_naming_it(void **state)
+{
+	(void)state;
+	assert_int_equal(RUN("bench", "allocate"), 2);
+	assert_non_null(strstr(err_buf, "bench: unknown benchmark 'allocate' (expected alloc, "
+			       "alloc-mt, boot, replay or explore"));
+	assert_int_equal(out_len, 0);
+	teardown(NULL);
+	assert_int_equal(RUN("bench", "alloc", "--runs", "0"), 2);
+	assert_non_null(strstr(err_buf, "bench: --runs: expected a number of runs from 1 to 1000, "
+			       "got '0'"));
+	teardown(NULL);
+	assert_int_equal(RUN("bench", "alloc", "--iterations"), 2);
+	assert_non_null(strstr(err_buf, "bench: --iterations: missing value"));
+	teardown(NULL);
+	assert_int_equal(RUN("bench", "boot", "--iterations", "10"), 2);
+	assert_non_null(strstr(err_buf, "bench boot: --iterations: not used by this benchmark"));
+	teardown(NULL);
+	assert_int_equal(RUN("bench", "alloc", "replay"), 2);
+	assert_non_null(strstr(err_buf, "unexpected argument 'replay'"));
+}
+
+static void test_bench_without_a_name_lists_every_benchmark(void **state)
+{
+	static const char *const names[] = { "\n  alloc ", "\n  alloc-mt ", "\n  boot ",
+					     "\n  replay ", "\n  explore " };
+
+	(void)state;
+	assert_int_equal(RUN("bench"), 0);
+	for (size_t i = 0; i < ARRAY_N(names); i++)
+		assert_non_null(strstr(out_buf, names[i]));
+	assert_non_null(strstr(out_buf, "Headline: tagging on, order 0"));
+}
+
+/* The last line is what scripts read: exactly "alloc: VALUE pairs/s". */
+static void test_bench_alloc_ends_with_its_headline_figure(void **state)
+{
+	regex_t re;
+	char *last;
+
+	(void)state;
+	assert_int_equal(RUN("bench", "alloc", "--runs", "3", "--iterations", "2000"), 0);
+	assert_true(out_len > 0 && out_buf[out_len - 1] == '\n');
+	out_buf[out_len - 1] = '\0';
+	last = strrchr(out_buf, '\n');
+	assert_non_null(last);
+	assert_int_equal(regcomp(&re, "^alloc: [0-9.]+ pairs/s$", REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(regexec(&re, last + 1, 0, NULL, 0), 0);
+	regfree(&re);
+	/* the sub-figures come first, each with the median of 3 runs */
+	assert_non_null(strstr(out_buf, "\nalloc-tagging-off: "));
+	assert_non_null(strstr(out_buf, "\nalloc-tagging-on: "));
+	assert_non_null(strstr(out_buf, "\nalloc-mixed-0-3: "));
+	assert_non_null(strstr(out_buf, " pairs/s (median of 3 runs; min "));
+	assert_int_equal(err_len, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
@@ -259,6 +317,9 @@ int main(void)
 		T(test_bits_32_compressed_movable_boot_reports_its_machine_and_zones),
 		T(test_variants_lists_every_variant_in_section_3_order_one_line_each),
 		T(test_variants_verbose_wraps_details_under_each_line_within_79_columns),
+		T(test_bench_unknown_name_or_bad_option_exits_2_naming_it),
+		T(test_bench_without_a_name_lists_every_benchmark),
+		T(test_bench_alloc_ends_with_its_headline_figure),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
