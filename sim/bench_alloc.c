@@ -154,18 +154,23 @@ struct alloc_case {
 };
 
 /*
- * Measures every case @o->runs times, interleaved (case A, B, C, A, B, C...)
- * so that a slow spell of the host hurts every case alike; @medians gets
- * each case's median.  Prints one figure line per case.
+ * On a machine of as many CPUs as the widest case, measures every case
+ * @o->runs times, interleaved (case A, B, C, A, B, C...) so that a slow
+ * spell of the host hurts every case alike; @medians gets each case's
+ * median.  Prints one figure line per case.
  */
 static int alloc_cases(const struct bench_opts *o, const struct alloc_case *cases,
 		       unsigned int nr, double *medians)
 {
 	double *vals = calloc((size_t)nr * o->runs, sizeof(double));
-	int ret = 0;
+	unsigned int cpus = 1;
+	bool up;
+	int ret;
 
-	if (!vals)
-		return EXIT_INTERNAL;
+	for (unsigned int c = 0; c < nr; c++)
+		cpus = cases[c].threads > cpus ? cases[c].threads : cpus;
+	ret = vals ? alloc_machine_up(cpus, o->err) : EXIT_INTERNAL;
+	up = !ret;
 	/* warm up: fault in the struct pages and bodies the batches use */
 	for (unsigned int c = 0; c < nr && !ret; c++) {
 		double rate;
@@ -185,6 +190,8 @@ static int alloc_cases(const struct bench_opts *o, const struct alloc_case *case
 		}
 	}
 	mem_profiling.enabled = true;
+	if (up)
+		machine_teardown();
 	for (unsigned int c = 0; c < nr && !ret; c++) {
 		struct bench_stats s;
 
@@ -212,11 +219,7 @@ int bench_alloc(const struct bench_opts *o)
 	fprintf(o->out, "bench alloc: alloc_pages(GFP_KERNEL)+__free_pages() pairs on 1 simulated "
 		"CPU, batches of %d, %lu pairs per run, %u runs; 1 GiB machine, variant L6, "
 		"page_ext_init() done\n", BATCH, o->iterations, o->runs);
-	ret = alloc_machine_up(1, o->err);
-	if (ret)
-		return ret;
 	ret = alloc_cases(o, cases, ARRAY_SIZE(cases), med);
-	machine_teardown();
 	if (!ret)
 		fprintf(o->out, "alloc: %.0f pairs/s\n", med[1]);
 	return ret;
@@ -239,11 +242,7 @@ int bench_alloc_mt(const struct bench_opts *o)
 		"simulated CPUs at once (free backend), batches of %d, %lu pairs per CPU per run, "
 		"%u runs; rates are both CPUs' pairs over the wall time\n", BATCH, o->iterations,
 		o->runs);
-	ret = alloc_machine_up(MAX_THREADS, o->err);
-	if (ret)
-		return ret;
 	ret = alloc_cases(o, cases, ARRAY_SIZE(cases), med);
-	machine_teardown();
 	if (ret)
 		return ret;
 	fprintf(o->out, "alloc-mt-scaling: %.2f x (2 threads over 1 thread, medians, tagging on)\n",

@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "sim/bench.h"
 #include "sim/trace_parse.h"
 
 static const char *const gfps[] = {
@@ -79,21 +79,6 @@ static char *synth(unsigned long lines, size_t *len)
 	return s;
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Copy blocks and split lines: the floor any text reader pays. */
 static unsigned long split_only(const char *text, size_t len)
 {
@@ -147,6 +132,7 @@ int main(int argc, char **argv)
 	unsigned long long bytes = 0;
 	int runs = 7, a = 1;
 	double t_parse[64], t_split[64];
+	struct bench_stats sp, ss;
 	size_t len = 0;
 	char *text = NULL;
 
@@ -183,27 +169,27 @@ int main(int argc, char **argv)
 			return 3;
 	}
 	for (int i = 0; i < runs; i++) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		got = parse(path, text, len, &bytes);
-		t_parse[i] = now() - t0;
+		t_parse[i] = bench_now() - t0;
 		if (text) {
-			t0 = now();
+			t0 = bench_now();
 			if (split_only(text, len) != got)
 				return 3;
-			t_split[i] = now() - t0;
+			t_split[i] = bench_now() - t0;
 		}
 	}
-	qsort(t_parse, (size_t)runs, sizeof(double), cmp_double);
+	bench_stats(t_parse, (unsigned int)runs, &sp);
 	printf("trace_parse: %lu lines, %.1f MB%s, median of %d runs\n", got, (double)bytes / 1e6,
 	       path ? " (decompressed)" : "", runs);
 	printf("  parse:      %8.3f ms  %7.2f M lines/s  %8.1f MB/s  (best %.2f M lines/s)\n",
-	       t_parse[runs / 2] * 1e3, (double)got / t_parse[runs / 2] / 1e6,
-	       (double)bytes / t_parse[runs / 2] / 1e6, (double)got / t_parse[0] / 1e6);
+	       sp.median * 1e3, (double)got / sp.median / 1e6, (double)bytes / sp.median / 1e6,
+	       (double)got / sp.min / 1e6);
 	if (text) {
-		qsort(t_split, (size_t)runs, sizeof(double), cmp_double);
-		printf("  split only: %8.3f ms  %7.2f M lines/s  %8.1f MB/s\n", t_split[runs / 2] * 1e3,
-		       (double)got / t_split[runs / 2] / 1e6, (double)len / t_split[runs / 2] / 1e6);
+		bench_stats(t_split, (unsigned int)runs, &ss);
+		printf("  split only: %8.3f ms  %7.2f M lines/s  %8.1f MB/s\n", ss.median * 1e3,
+		       (double)got / ss.median / 1e6, (double)len / ss.median / 1e6);
 	}
 	free(text);
 	return 0;
