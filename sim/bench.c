@@ -335,6 +335,7 @@ static int bench_replay(const struct bench_opts *o)
 
 		replay_options_defaults(&ro);
 		ro.path = path;
+		ro.ordering = REPLAY_ORDER_TIMESTAMP;
 		ro.log = NULL;
 		ret = replay_run(&ro, &res, msg, sizeof(msg));
 		if (ret) {
