@@ -92,11 +92,10 @@ static int alloc_measure(unsigned int threads, bool mixed, unsigned long pairs,
 
 	pthread_barrier_init(&start, NULL, threads);
 	for (unsigned int i = 0; i < threads; i++) {
-		char comm[16];
+		static const char *const comm[MAX_THREADS] = { "bench/0", "bench/1" };
 
 		jobs[i] = (struct alloc_job){ .pairs = pairs, .mixed = mixed, .start = &start };
-		snprintf(comm, sizeof(comm), "bench/%u", i);
-		ret = sim_cpu_start((int)i, comm, 100 + (int)i, alloc_cpu_main, &jobs[i]);
+		ret = sim_cpu_start((int)i, comm[i], 100 + (int)i, alloc_cpu_main, &jobs[i]);
 		if (ret) {
 			/* the started ones wait on the barrier: cannot release them */
 			fprintf(err, "bootsim: bench: cannot start a CPU thread: %s\n",
