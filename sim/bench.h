@@ -8,13 +8,13 @@
  * decimal number, so scripts and `meson test --benchmark` logs can read it
  * with one regular expression.
  *
- *   | name     | headline (last line)                                      |
- *   |----------|-----------------------------------------------------------|
- *   | alloc    | order-0 alloc+free pairs/s, one CPU, tagging on           |
- *   | alloc-mt | the same on two simulated CPUs at once, both summed       |
- *   | boot     | wall seconds of the 4096-CPU / 4 TiB deferred boot        |
- *   | replay   | events/s of replay_run() over a 1M-event trace, both passes|
- *   | explore  | executions/s over three race scenarios x {pct, random}    |
+ *   | name     | headline (last line)                                        |
+ *   |----------|-------------------------------------------------------------|
+ *   | alloc    | order-0 alloc+free pairs/s, one CPU, tagging on             |
+ *   | alloc-mt | the same on two simulated CPUs at once, both summed         |
+ *   | boot     | wall seconds of the 4096-CPU / 4 TiB deferred boot          |
+ *   | replay   | events/s of replay_run() over a 1M-event trace, both passes |
+ *   | explore  | executions/s over three race scenarios x {pct, random}      |
  */
 #ifndef SIM_BENCH_H
 #define SIM_BENCH_H
