@@ -315,6 +315,13 @@ struct alloc_hooks {
 	/* every entry of the allocator: a scheduling/trace point for sim/ */
 	void (*trace_alloc)(struct page *page, unsigned int order, gfp_t gfp, int mt);
 	void (*trace_free)(struct page *page, unsigned int order);
+	/*
+	 * The static key the tagging hooks (all but the trace ones) sit behind,
+	 * mem_alloc_profiling_key: while *key is false the allocator does not
+	 * call them, as the kernel's inline pgalloc_tag_*() wrappers return at
+	 * once (§2.5).  NULL: always call them.
+	 */
+	const bool *key;
 };
 void mem_set_hooks(const struct alloc_hooks *hooks);
 

@@ -165,7 +165,7 @@ static inline void set_allocated_head(struct page *page, unsigned int order, boo
 /* ------------------------------------------------------------------ */
 /* Free lists                                                          */
 
-static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -179,7 +179,7 @@ static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int o
 	area->free_list[mt] = (uint32_t)pfn;
 }
 
-static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
 {
 	link_free_block(zone, pfn, order, mt);
 	zone->free_area[order].nr_free++;
@@ -238,17 +238,17 @@ static uint32_t take_lowest_deferred_block(struct zone *zone)
 }
 
 /* First block of a free list, as if every implicit block had been written. */
-static uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
+static __always_inline uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
 {
 	uint32_t pfn = zone->free_area[order].free_list[mt];
 
-	if (pfn == NO_PFN && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
+	if (unlikely(pfn == NO_PFN) && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
 		pfn = take_lowest_deferred_block(zone);
 	return pfn;
 }
 
 /* Unlink a free block; its head becomes an interior page (flags 0). */
-static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
+static __always_inline void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -558,15 +558,24 @@ static void zero_pages(struct page *page, unsigned int order)
 	kunmap_local(addr);
 }
 
-static void debug_check(void)
+static void __debug_check(void)
 {
-	long n;
+	long n = mem_check_invariants(stderr);
 
-	if (likely(debug_level <= 0))
-		return;
-	n = mem_check_invariants(stderr);
 	if (n)
 		fprintf(stderr, "bootsim: %ld allocator invariant violation(s)\n", n);
+}
+
+static __always_inline void debug_check(void)
+{
+	if (unlikely(debug_level > 0))
+		__debug_check();
+}
+
+/* The tagging hooks run only while their static key is on (struct alloc_hooks). */
+static __always_inline bool tag_hooks_on(void)
+{
+	return !hooks.key || *hooks.key;
 }
 
 /*
@@ -581,7 +590,7 @@ static void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp,
 	set_page_refcount(page, 1);
 	if (gfp & __GFP_ZERO)
 		zero_pages(page, order);
-	if (hooks.post_alloc)
+	if (hooks.post_alloc && tag_hooks_on())
 		hooks.post_alloc(page, order, gfp, alloc_flags);
 }
 
@@ -752,15 +761,13 @@ static void __free_pages_prepare(struct page *page, unsigned int order)
 	sim_note("free order-%u pfn %#lx", order, page_to_pfn(page));
 	if (hooks.trace_free)
 		hooks.trace_free(page, order);
-	if (hooks.free_prepare)
+	if (hooks.free_prepare && tag_hooks_on())
 		hooks.free_prepare(page, order);
 	set_page_refcount(page, 0);
 }
 
-static void __free_frozen_pages(struct page *page, unsigned int order)
+static void __free_frozen_pages(struct zone *zone, struct page *page, unsigned int order)
 {
-	struct zone *zone = page_zone(page);
-
 	__free_pages_prepare(page, order);
 	spin_lock(&zone->lock);
 	__free_one_page(zone, page_to_pfn(page), order);
@@ -799,11 +806,20 @@ static unsigned long find_containing_head(const struct zone *zone, unsigned long
 	return NO_PFN;
 }
 
+/* What only a good free sees: the head of an allocated block of @order. */
+static __always_inline bool free_flags_good(uint32_t flags, unsigned int order)
+{
+	return (flags & (PG_buddy | PG_head | PG_reserved)) == PG_head &&
+	       flags_order(flags) == order;
+}
+
 /*
  * Is freeing @page with @order legitimate?  Anything else is reported and the
  * free ignored, so one bad free does not cascade into list corruption.
+ * *@zonep gets @page's zone when the free is good.
  */
-static enum bad_free_reason free_pages_check(struct page *page, unsigned int order)
+static enum bad_free_reason free_pages_check(struct page *page, unsigned int order,
+					     struct zone **zonep)
 {
 	uintptr_t base = (uintptr_t)contig_page_data.mem_map;
 	uintptr_t off = (uintptr_t)page - base;
@@ -819,6 +835,18 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
 		bad_page(pfn, "invalid pfn");
 		return BAD_FREE_INVALID_PFN;
 	}
+	*zonep = zone;
+
+	/*
+	 * The kernel checks a page being freed without any lock
+	 * (free_page_is_bad()): only its owner writes an allocated page's
+	 * flags, so a good free can be told from them alone.  bootsim's check
+	 * has always run under zone->lock, and the controlled backend's
+	 * schedules count that lock's two decisions: while scheduling points
+	 * are live the lock stays, so every recorded schedule replays.
+	 */
+	if (likely(!sim_sched_hooked) && free_flags_good(page_flags(page), order))
+		return BAD_FREE_NONE;
 
 	spin_lock(&zone->lock);
 	flags = page_flags(page);
@@ -871,10 +899,8 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
  * of its own order first (under the lock, so the zone stays walkable), as if
  * the block had been split that way.
  */
-static void split_for_partial_free(struct page *page, unsigned int order)
+static void split_for_partial_free(struct zone *zone, struct page *page, unsigned int order)
 {
-	struct zone *zone = page_zone(page);
-
 	spin_lock(&zone->lock);
 	set_allocated_head(page, 0, false);
 	for (unsigned int o = order; o-- > 0;)
@@ -885,33 +911,34 @@ static void split_for_partial_free(struct page *page, unsigned int order)
 void __free_pages(struct page *page, unsigned int order)
 {
 	struct alloc_tag *tag = NULL;
+	struct zone *zone;
 	bool compound;
 
 	SIM_POINT("free pages", page);
-	if (free_pages_check(page, order) != BAD_FREE_NONE)
+	if (free_pages_check(page, order, &zone) != BAD_FREE_NONE)
 		return;
 
 	/* Read before the reference drop: the page may be freed by others. */
 	compound = PageCompound(page);
-	if (!compound && order && hooks.tag_get)
+	if (!compound && order && hooks.tag_get && tag_hooks_on())
 		tag = hooks.tag_get(page);
 
 	if (put_page_testzero(page)) {
-		__free_frozen_pages(page, order);
+		__free_frozen_pages(zone, page, order);
 		return;
 	}
 	if (compound || !order)
 		return;
 
 	/* §2.5, 7.2 form: the tail's bytes (not calls) leave the head's tag once. */
-	if (tag && hooks.tag_sub_pages)
+	if (tag && hooks.tag_sub_pages && tag_hooks_on())
 		hooks.tag_sub_pages(tag, (1U << order) - 1);
-	split_for_partial_free(page, order);
+	split_for_partial_free(zone, page, order);
 	while (order-- > 0) {
 		/* The tail chunks carry no tag of their own: mark them EMPTY. */
-		if (hooks.clear_tag_ref)
+		if (hooks.clear_tag_ref && tag_hooks_on())
 			hooks.clear_tag_ref(page + (1UL << order));
-		__free_frozen_pages(page + (1UL << order), order);
+		__free_frozen_pages(zone, page + (1UL << order), order);
 	}
 }
 
@@ -936,7 +963,7 @@ void split_page(struct page *page, unsigned int order)
 	spin_unlock(&zone->lock);
 	if (WARN_ON(!ok))
 		return;
-	if (hooks.split)
+	if (hooks.split && tag_hooks_on())
 		hooks.split(page, order, 0);
 	debug_check();
 }

@@ -278,6 +278,7 @@ const struct alloc_hooks pgalloc_tag_hooks = {
 	.tag_sub_pages = pgalloc_tag_sub_pages,
 	.clear_tag_ref = clear_page_tag_ref,
 	.split = pgalloc_tag_split,
+	.key = &mem_profiling.enabled,
 };
 
 enum slot_state pgalloc_tag_peek(const struct page *page, struct alloc_tag **tag)
