@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <sched.h>
+
 #include "spinlock.h"
 #include "sched.h"
 #include "controlled.h"
@@ -7,6 +9,19 @@ void spin_lock_init(spinlock_t *lock)
 {
 	pthread_mutex_init(&lock->mutex, NULL);
 	lock->owner_cpu = -1;
+	lock->percpu = false;
+	lock->word = 0;
+}
+
+void spin_lock_init_percpu(spinlock_t *lock)
+{
+	spin_lock_init(lock);
+	lock->percpu = true;
+}
+
+static __always_inline bool percpu_trylock(spinlock_t *lock)
+{
+	return !__atomic_exchange_n(&lock->word, 1, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -28,12 +43,17 @@ void spin_lock(spinlock_t *lock)
 		return;
 	}
 	SIM_POINT("spin_lock", lock);
-	pthread_mutex_lock(&lock->mutex);
+	if (lock->percpu) {
+		while (!percpu_trylock(lock))
+			sched_yield();
+	} else {
+		pthread_mutex_lock(&lock->mutex);
+	}
 	__atomic_store_n(&lock->owner_cpu, smp_processor_id(), __ATOMIC_RELAXED);
 	current->lock_depth++;
 }
 
-bool spin_trylock(spinlock_t *lock)
+bool __spin_trylock(spinlock_t *lock)
 {
 	if (ctl_lock()) {
 		SIM_CTL_POINT("spin_trylock");
@@ -41,14 +61,14 @@ bool spin_trylock(spinlock_t *lock)
 		return sim_ctl_spin_trylock(lock, &__pt);
 	}
 	SIM_POINT("spin_trylock", lock);
-	if (pthread_mutex_trylock(&lock->mutex))
+	if (lock->percpu ? !percpu_trylock(lock) : pthread_mutex_trylock(&lock->mutex))
 		return false;
 	__atomic_store_n(&lock->owner_cpu, smp_processor_id(), __ATOMIC_RELAXED);
 	current->lock_depth++;
 	return true;
 }
 
-void spin_unlock(spinlock_t *lock)
+void __spin_unlock(spinlock_t *lock)
 {
 	if (ctl_lock()) {
 		SIM_CTL_POINT("spin_unlock");
@@ -58,7 +78,10 @@ void spin_unlock(spinlock_t *lock)
 	}
 	current->lock_depth--;
 	__atomic_store_n(&lock->owner_cpu, -1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&lock->mutex);
+	if (lock->percpu)
+		__atomic_store_n(&lock->word, 0, __ATOMIC_RELEASE);
+	else
+		pthread_mutex_unlock(&lock->mutex);
 	SIM_POINT("spin_unlock", lock);
 }
 

@@ -10,7 +10,8 @@
  * Cases: order 0 or orders 0..3 mixed (a fixed pseudo-random sequence), each
  * with allocation tagging off (mem_profiling.enabled false: the hooks return
  * at once) and on (after page_ext_init(), so every allocation and free goes
- * through the page_ext slot, §2.4, §2.5).  A pair allocates one block and
+ * through the page_ext slot, §2.4, §2.5), each without and with ("-pcp")
+ * per-CPU page lists.  A pair allocates one block and
  * frees it again at once; "batch" cases keep 16 blocks live and free them
  * in allocation order, so free lists and buddies are exercised too.  Prints
  * the median of RUNS runs in pairs/s, with min and max, measured in wall
@@ -36,17 +37,26 @@ struct bench_case {
 	bool tagging;
 	bool mixed;		/* orders 0..3, else order 0 */
 	bool batch;		/* BATCH live blocks, else alloc/free pairs */
+	bool pcp;		/* machine_config.pcp: per-CPU page lists */
 };
 
 static const struct bench_case cases[] = {
-	{ "order0-off", false, false, false },
-	{ "order0-on", true, false, false },
-	{ "mixed-off", false, true, false },
-	{ "mixed-on", true, true, false },
-	{ "batch-order0-off", false, false, true },
-	{ "batch-order0-on", true, false, true },
-	{ "batch-mixed-off", false, true, true },
-	{ "batch-mixed-on", true, true, true },
+	{ "order0-off", false, false, false, false },
+	{ "order0-on", true, false, false, false },
+	{ "mixed-off", false, true, false, false },
+	{ "mixed-on", true, true, false, false },
+	{ "batch-order0-off", false, false, true, false },
+	{ "batch-order0-on", true, false, true, false },
+	{ "batch-mixed-off", false, true, true, false },
+	{ "batch-mixed-on", true, true, true, false },
+	{ "order0-off-pcp", false, false, false, true },
+	{ "order0-on-pcp", true, false, false, true },
+	{ "mixed-off-pcp", false, true, false, true },
+	{ "mixed-on-pcp", true, true, false, true },
+	{ "batch-order0-off-pcp", false, false, true, true },
+	{ "batch-order0-on-pcp", true, false, true, true },
+	{ "batch-mixed-off-pcp", false, true, true, true },
+	{ "batch-mixed-on-pcp", true, true, true, true },
 };
 
 struct bench_run {
@@ -149,6 +159,7 @@ static int bench_one(const struct bench_case *c, unsigned long pairs, unsigned i
 	cfg.cpus = 1;
 	cfg.mem_bytes = 1ULL << 30;
 	cfg.kmemleak = false;
+	cfg.pcp = c->pcp;
 	sim_log_set_stream(NULL);
 	if (machine_setup(&cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_alloc_core: %s\n", err);
@@ -166,7 +177,7 @@ static int bench_one(const struct bench_case *c, unsigned long pairs, unsigned i
 	machine_teardown();
 	qsort(r.rate, runs, sizeof(double), cmp_double);
 	qsort(r.cpu_rate, runs, sizeof(double), cmp_double);
-	printf("%-16s %6.2f M pairs/s wall (min %.2f, max %.2f), %6.2f M pairs/s CPU "
+	printf("%-20s %6.2f M pairs/s wall (min %.2f, max %.2f), %6.2f M pairs/s CPU "
 	       "(min %.2f, max %.2f); median of %u, %lu pairs/run%s\n",
 	       c->name, r.rate[runs / 2] / 1e6, r.rate[0] / 1e6, r.rate[runs - 1] / 1e6,
 	       r.cpu_rate[runs / 2] / 1e6, r.cpu_rate[0] / 1e6, r.cpu_rate[runs - 1] / 1e6,

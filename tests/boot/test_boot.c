@@ -209,6 +209,58 @@ static void test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn
 }
 
 /* 32-bit, 4 GiB: the boot's GFP_KERNEL work all lands in lowmem (§2.8). */
+/*
+ * Per-CPU page lists (--pcp): other PFNs, the same oracles.  The churn
+ * boot frees into and allocates from the lists on 8 threads at once, which
+ * the TSan run of this suite checks; pages left on them at the end are
+ * free to every oracle.
+ */
+static void test_pcp_deferred_boot_8_cpus_is_clean_but_d13(void **s)
+{
+	char err[256];
+
+	(void)s;
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 8;
+	opt.machine.mem_bytes = 8ULL << 30;
+	opt.machine.pcp = true;
+	opt.log = NULL;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_l6_boot_clean_but_d13(8);
+	finish_boot();
+}
+
+static void test_pcp_boot_8_cpus_with_churn_keeps_allocator_and_accounting_consistent(void **s)
+{
+	const struct oracle_results *o = &res.oracles;
+	int64_t d7_calls = 0;
+	char err[256];
+
+	(void)s;
+	boot_options_defaults(&opt);
+	opt.machine.cpus = 8;
+	opt.machine.mem_bytes = 2ULL << 30;
+	opt.machine.pcp = true;
+	opt.wl.early_free_pct = 5;
+	opt.wl.churn_free_pct = 40;
+	opt.wl.churn_ops = 20000;
+	opt.log = NULL;
+	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
+	booted = true;
+	assert_int_equal(res.alloc_failures, 0);
+	assert_int_equal(o->invariant_violations, 0);
+	assert_int_equal(o->bad_frees, 0);
+	assert_int_equal(o->tracking_pages_unreachable, 0);
+	assert_int_equal(o->bugs, 0);
+	for (int i = 0; i < o->nr_leaks; i++)
+		if (!o->leaks[i].d13)
+			d7_calls += o->leaks[i].calls;
+	assert_int_equal(d7_calls, res.early.clear_overwrote);
+	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
+	finish_boot();
+}
+
 static void test_32bit_deferred_boot_4_cpus_is_clean_but_d13(void **s)
 {
 	char err[256];
@@ -319,6 +371,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_pool_pages_grow_with_cpus, teardown),
 		cmocka_unit_test_teardown(test_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn, teardown),
+		cmocka_unit_test_teardown(test_pcp_deferred_boot_8_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_pcp_boot_8_cpus_with_churn_keeps_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_32bit_deferred_boot_4_cpus_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_deferred_boot_with_a_movable_zone_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_recorded_8_cpu_boot_with_churn_traces_every_allocator_call, teardown),

@@ -137,6 +137,33 @@ static void test_printed_schedule_replays_the_identical_finding(void **state)
 	run_free(&replay);
 }
 
+/*
+ * Per-CPU page lists under the controlled backend: the pcp lock is a
+ * trylock point like any spinlock, so a --pcp boot explores and its printed
+ * schedule (which carries --pcp) replays to the identical report.
+ */
+static void test_pcp_boot_schedule_replays_the_identical_finding(void **state)
+{
+	struct run found, replay;
+	char *schedule;
+
+	run_cli(&found, "explore", "--boot", "--pcp", "--mem", "256M", "--cpus", "2",
+		"--variant", "L6", "--runs", "200", "--no-progress", NULL);
+	assert_int_equal(found.status, 1);
+	assert_non_null(strstr(found.out, "\"alloc_tag was not set\""));
+	assert_non_null(strstr(found.out, "replay: bootsim explore --boot --pcp --mem 256M"));
+	schedule = line_value(found.out, "\nschedule: ");
+	assert_non_null(schedule);
+	run_cli(&replay, "explore", "--boot", "--pcp", "--mem", "256M", "--cpus", "2",
+		"--variant", "L6", "--schedule", schedule, NULL);
+	assert_int_equal(replay.status, 1);
+	assert_non_null(strstr(replay.out, "finding: "));
+	assert_string_equal(strstr(found.out, "finding: "), strstr(replay.out, "finding: "));
+	free(schedule);
+	run_free(&found);
+	run_free(&replay);
+}
+
 static void test_dfs_exhausts_a_scenario_without_a_defect(void **state)
 {
 	struct run r;
@@ -356,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_pct_finds_the_d7_lost_reference_on_l6),
 		cmocka_unit_test(test_dfs_finds_the_d7_lost_reference_on_l6),
 		cmocka_unit_test(test_printed_schedule_replays_the_identical_finding),
+		cmocka_unit_test(test_pcp_boot_schedule_replays_the_identical_finding),
 		cmocka_unit_test(test_dfs_exhausts_a_scenario_without_a_defect),
 		cmocka_unit_test(test_dfs_shards_split_the_tree_without_overlap),
 		cmocka_unit_test(test_abba_scenario_is_reported_as_a_deadlock_not_a_hang),
