@@ -445,36 +445,36 @@ static __always_inline void set_pcp_head(struct page *page, unsigned int order, 
 	set_page_flags(page, PG_pcp | (order << PG_ORDER_SHIFT) | ((uint32_t)mt << PG_MT_SHIFT));
 }
 
+/* __list_add(): @pfn between @prev and @next, NO_PFN standing for the ends. */
+static __always_inline void pcp_list_insert(struct per_cpu_pages *pcp, unsigned int pindex,
+					    unsigned long pfn, uint32_t prev, uint32_t next)
+{
+	struct page *page = pfn_to_page(pfn);
+
+	page->buddy_prev = prev;
+	page->buddy_next = next;
+	if (prev != NO_PFN)
+		pfn_to_page(prev)->buddy_next = (uint32_t)pfn;
+	else
+		pcp->head[pindex] = (uint32_t)pfn;
+	if (next != NO_PFN)
+		pfn_to_page(next)->buddy_prev = (uint32_t)pfn;
+	else
+		pcp->tail[pindex] = (uint32_t)pfn;
+}
+
 /* list_add(): frees go to the head, the next allocation takes them back. */
 static __always_inline void pcp_list_add(struct per_cpu_pages *pcp, unsigned int pindex,
 					 unsigned long pfn)
 {
-	struct page *page = pfn_to_page(pfn);
-	uint32_t first = pcp->head[pindex];
-
-	page->buddy_prev = NO_PFN;
-	page->buddy_next = first;
-	if (first != NO_PFN)
-		pfn_to_page(first)->buddy_prev = (uint32_t)pfn;
-	else
-		pcp->tail[pindex] = (uint32_t)pfn;
-	pcp->head[pindex] = (uint32_t)pfn;
+	pcp_list_insert(pcp, pindex, pfn, NO_PFN, pcp->head[pindex]);
 }
 
 /* list_add_tail(): a refill keeps the order __rmqueue() gave. */
 static void pcp_list_add_tail(struct per_cpu_pages *pcp, unsigned int pindex,
 			      unsigned long pfn)
 {
-	struct page *page = pfn_to_page(pfn);
-	uint32_t last = pcp->tail[pindex];
-
-	page->buddy_next = NO_PFN;
-	page->buddy_prev = last;
-	if (last != NO_PFN)
-		pfn_to_page(last)->buddy_next = (uint32_t)pfn;
-	else
-		pcp->head[pindex] = (uint32_t)pfn;
-	pcp->tail[pindex] = (uint32_t)pfn;
+	pcp_list_insert(pcp, pindex, pfn, pcp->tail[pindex], NO_PFN);
 }
 
 static __always_inline void pcp_list_del(struct per_cpu_pages *pcp, unsigned int pindex,

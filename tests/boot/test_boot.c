@@ -47,17 +47,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long long mem)
+static void run_boot_pcp(unsigned int cpus, enum boot_timing timing, unsigned long long mem,
+			 bool pcp)
 {
 	char err[256];
 
 	boot_options_defaults(&opt);
 	opt.machine.cpus = cpus;
 	opt.machine.mem_bytes = mem;
+	opt.machine.pcp = pcp;
 	opt.timing = timing;
 	opt.log = NULL;
 	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
 	booted = true;
+}
+
+static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long long mem)
+{
+	run_boot_pcp(cpus, timing, mem, false);
 }
 
 static long expected_allocs_before_page_ext(unsigned int cpus)
@@ -140,18 +147,21 @@ static void test_pool_pages_grow_with_cpus(void **s)
 /*
  * Early and churn pages freed while page_ext_init() runs: whether a free
  * lands in a D8 window depends on timing, so only the timing-independent
- * oracles are asserted, and leaks only as D13 or D7 explain them.
+ * oracles are asserted, and leaks only as D13 or D7 explain them.  With
+ * @pcp the 8 threads free into and allocate from per-CPU lists at once,
+ * which the TSan run of this suite checks; pages left on the lists at the
+ * end are free to every oracle.
  */
-static void test_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+static void boot_with_window_frees(bool pcp)
 {
 	const struct oracle_results *o = &res.oracles;
 	int64_t d7_calls = 0;
 	char err[256];
 
-	(void)s;
 	boot_options_defaults(&opt);
 	opt.machine.cpus = 8;
 	opt.machine.mem_bytes = 8ULL << 30;
+	opt.machine.pcp = pcp;
 	opt.wl.early_free_pct = 5;
 	opt.wl.churn_free_pct = 40;
 	opt.wl.churn_ops = 20000;
@@ -174,6 +184,18 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 	/* the only warning a window free can cause is D8's */
 	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
 	finish_boot();
+}
+
+static void test_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+{
+	(void)s;
+	boot_with_window_frees(false);
+}
+
+static void test_pcp_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+{
+	(void)s;
+	boot_with_window_frees(true);
 }
 
 /*
@@ -208,59 +230,16 @@ static void test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn
 	finish_boot();
 }
 
-/* 32-bit, 4 GiB: the boot's GFP_KERNEL work all lands in lowmem (§2.8). */
-/*
- * Per-CPU page lists (--pcp): other PFNs, the same oracles.  The churn
- * boot frees into and allocates from the lists on 8 threads at once, which
- * the TSan run of this suite checks; pages left on them at the end are
- * free to every oracle.
- */
+/* Per-CPU page lists (--pcp): other PFNs, the same oracles. */
 static void test_pcp_deferred_boot_8_cpus_is_clean_but_d13(void **s)
 {
-	char err[256];
-
 	(void)s;
-	boot_options_defaults(&opt);
-	opt.machine.cpus = 8;
-	opt.machine.mem_bytes = 8ULL << 30;
-	opt.machine.pcp = true;
-	opt.log = NULL;
-	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
-	booted = true;
+	run_boot_pcp(8, BOOT_PAGE_EXT_DEFERRED, 8ULL << 30, true);
 	assert_l6_boot_clean_but_d13(8);
 	finish_boot();
 }
 
-static void test_pcp_boot_8_cpus_with_churn_keeps_allocator_and_accounting_consistent(void **s)
-{
-	const struct oracle_results *o = &res.oracles;
-	int64_t d7_calls = 0;
-	char err[256];
-
-	(void)s;
-	boot_options_defaults(&opt);
-	opt.machine.cpus = 8;
-	opt.machine.mem_bytes = 2ULL << 30;
-	opt.machine.pcp = true;
-	opt.wl.early_free_pct = 5;
-	opt.wl.churn_free_pct = 40;
-	opt.wl.churn_ops = 20000;
-	opt.log = NULL;
-	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
-	booted = true;
-	assert_int_equal(res.alloc_failures, 0);
-	assert_int_equal(o->invariant_violations, 0);
-	assert_int_equal(o->bad_frees, 0);
-	assert_int_equal(o->tracking_pages_unreachable, 0);
-	assert_int_equal(o->bugs, 0);
-	for (int i = 0; i < o->nr_leaks; i++)
-		if (!o->leaks[i].d13)
-			d7_calls += o->leaks[i].calls;
-	assert_int_equal(d7_calls, res.early.clear_overwrote);
-	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
-	finish_boot();
-}
-
+/* 32-bit, 4 GiB: the boot's GFP_KERNEL work all lands in lowmem (§2.8). */
 static void test_32bit_deferred_boot_4_cpus_is_clean_but_d13(void **s)
 {
 	char err[256];
@@ -372,7 +351,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn, teardown),
 		cmocka_unit_test_teardown(test_pcp_deferred_boot_8_cpus_is_clean_but_d13, teardown),
-		cmocka_unit_test_teardown(test_pcp_boot_8_cpus_with_churn_keeps_allocator_and_accounting_consistent, teardown),
+		cmocka_unit_test_teardown(test_pcp_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_32bit_deferred_boot_4_cpus_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_deferred_boot_with_a_movable_zone_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_recorded_8_cpu_boot_with_churn_traces_every_allocator_call, teardown),
