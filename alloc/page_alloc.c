@@ -1621,13 +1621,7 @@ static void mem_release(void)
 		struct zone *zone = &pgdat->node_zones[i];
 
 		free(deferred[i].taken);
-		if (zone->per_cpu_pageset) {
-			for (unsigned int cpu = 0; cpu < pcp_nr_cpus; cpu++)
-				pthread_mutex_destroy(&zone->per_cpu_pageset[cpu].lock.mutex);
-			free(zone->per_cpu_pageset);
-		}
-		if (zone->name)
-			pthread_mutex_destroy(&zone->lock.mutex);
+		free(zone->per_cpu_pageset);
 	}
 	memset(deferred, 0, sizeof(deferred));
 	if (pgdat->phys && pgdat->phys != MAP_FAILED)
