@@ -448,8 +448,9 @@ int mem_zone_stats(struct mem_zone_stats *out, int max);
 /*
  * mem_check_invariants - verify the page-state invariants above: every PFN
  * of every zone in exactly one state, every free list and per-CPU list
- * consistent (links, order, zone, migratetype), per-zone counts adding up.  Prints up to a few
- * violations to @log (may be NULL).  Returns the number of violations.
+ * consistent (links, order, zone, migratetype), per-zone counts adding up.
+ * Prints up to a few violations to @log (may be NULL).  Returns the number
+ * of violations.
  */
 long mem_check_invariants(FILE *log);
 
