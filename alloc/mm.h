@@ -30,9 +30,13 @@
  * Page states (exactly one per PFN; checked by mem_check_invariants()):
  *   - PG_buddy head: first page of a free block of 2^order pages, on the free
  *     list free_area[order].free_list[buddy_mt] of its zone;
+ *   - PG_pcp head (only with mem_params.pcp): first page of a free block of
+ *     2^order <= 2^PAGE_ALLOC_COSTLY_ORDER pages on one CPU's per-CPU list
+ *     lists[order_to_pindex(pcp_mt, order)] of its zone; out of the buddy
+ *     allocator (not in free_pages), as in the kernel;
  *   - PG_head: first page of an allocated block of 2^order pages;
  *   - PG_reserved: never handed to the allocator;
- *   - flags == 0: an interior page of a free or allocated block.
+ *   - flags == 0: an interior page of a free, per-CPU or allocated block.
  *   Exception, for terabyte machines: a zone's free order-10 blocks above its
  *   lowest 16 GiB are kept implicit (free, movable, counted in nr_free and
  *   free_pages, head flags still 0) until the allocator reaches them, like
@@ -42,17 +46,35 @@
  * each list (the kernel's FPI_TO_TAIL, since 5.10), so at boot every list is
  * ascending from its head and a zone is allocated from its low end first.
  * Run-time frees and the halves split off a block go to the list head.
- * Invariants, per zone z (under z->lock):
+ * Invariants, per zone z (under every z->per_cpu_pageset[cpu].lock, then
+ * z->lock):
  *   z->free_pages == Σ_order nr_free[order] << order
- *   z->present_pages == z->free_pages + allocated pages in z (+ reserved)
+ *   pcp[cpu].count == Σ pages of the blocks on pcp[cpu]'s lists
+ *   z->present_pages == z->free_pages + Σ_cpu pcp[cpu].count
+ *                       + allocated pages in z (+ reserved)
+ *
+ * Per-CPU page lists (mem_params.pcp, the kernel's pcp; off by default, so
+ * the PFNs handed out and the controlled backend's scheduling points stay
+ * those every recorded schedule expects): an allocation or free of order
+ * <= PAGE_ALLOC_COSTLY_ORDER takes only its CPU's pcp->lock, with a
+ * trylock, and falls back to the buddy path under zone->lock when that is
+ * busy (an NMI on the owner, a remote drain).  An empty list is refilled
+ * with pcp->batch blocks (fewer for higher orders) under zone->lock; a free
+ * that brings pcp->count to pcp->high sends pcp->batch pages back.  The
+ * lists are LIFO at the head; refills append and drains take the tail.  A
+ * blocking allocation that finds nothing drains every CPU's lists and tries
+ * once more (the kernel's drain after direct reclaim).
  *
  * Concurrency contract:
  *
  *   | API                          | context                    | locking        |
  *   |------------------------------|----------------------------|----------------|
  *   | mem_setup / mem_teardown     | machine owner, no CPUs run | none           |
- *   | __alloc_pages_noprof & co.   | any simulated CPU          | zone->lock     |
- *   | __free_pages / split_page    | the page's owner           | zone->lock     |
+ *   | __alloc_pages_noprof & co.   | any simulated CPU          | zone->lock, or |
+ *   |                              |                            | pcp->lock      |
+ *   | __free_pages                 | the page's owner           | zone->lock, or |
+ *   |                              |                            | pcp->lock      |
+ *   | split_page                   | the page's owner           | zone->lock     |
  *   | mem_claim_block              | any CPU (trace replay)     | zone->lock     |
  *   | mem_check_invariants         | CPUs stopped               | takes locks    |
  *   | mem_for_each_allocated_block | CPUs stopped               | none           |
@@ -61,10 +83,14 @@
  * page->flags is shared with compressed-mode allocation tagging, which keeps
  * a tag index in bits PG_TAG_MASK and updates it with a cmpxchg loop without
  * any zone lock (§2.2, §2.4).  The allocator stores only to flags of pages it
- * owns (a block being allocated, freed or split), and keeps the tag bits of
- * allocated pages; but it reads the flags of neighbouring blocks (buddy
- * merging, head search, the invariant walk) whose owners may be tagging them
- * at that moment.  So every access is an untorn atomic one.
+ * owns (a block being allocated, freed or split, or on a per-CPU list under
+ * that list's lock), and keeps the tag bits of allocated pages; but it reads
+ * the flags of neighbouring blocks (buddy merging, head search, the
+ * invariant walk) whose owners may be tagging them, or moving them on or off
+ * a per-CPU list, at that moment.  So every access is an untorn atomic one.
+ * A good free is checked from the page's own flags without a lock, as the
+ * kernel does, except where the controlled backend's schedules expect the
+ * zone->lock bootsim always took there (page_alloc.c, free_pages_check()).
  */
 #ifndef ALLOC_MM_H
 #define ALLOC_MM_H
@@ -116,8 +142,10 @@ static inline int numa_mem_id(void)
 #define PG_TAG_MASK		(((1u << PG_TAG_BITS) - 1) << PG_TAG_SHIFT)
 #define PG_ORDER_SHIFT		24
 #define PG_ORDER_MASK		(0xfu << PG_ORDER_SHIFT)
-#define PG_MT_SHIFT		28	/* buddy: the free list's migratetype */
+#define PG_MT_SHIFT		28	/* buddy, pcp: the list's migratetype */
 #define PG_MT_MASK		(0x3u << PG_MT_SHIFT)
+/* Not a kernel flag (pcp pages are just free there): heads on a pcp list. */
+#define PG_pcp			0x40000000u
 
 /* Compact: 16 bytes, so page + page_ext entry stay within 32 bytes/page. */
 struct page {
@@ -146,6 +174,27 @@ enum migratetype {
 
 enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
+#define PAGE_ALLOC_COSTLY_ORDER	3
+/* The kernel's MIGRATE_PCPTYPES: every type bootsim has gets a pcp list. */
+#define MIGRATE_PCPTYPES	MIGRATE_TYPES
+#define NR_PCP_LISTS		(MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+
+/*
+ * One CPU's free blocks of one zone (the kernel's struct per_cpu_pages).
+ * Lists are linked through buddy_next/buddy_prev, as the kernel overlays
+ * pcp_list on the buddy list's lru; head/tail are PFNs, NO_PFN when empty.
+ * Everything is under @lock; count is also read racily (drain decisions,
+ * statistics), so it is stored atomically.
+ */
+struct per_cpu_pages {
+	spinlock_t lock;
+	int count;			/* pages on the lists */
+	int high;			/* a free reaching it drains batch pages */
+	int batch;			/* pages per refill or drain */
+	uint32_t head[NR_PCP_LISTS], tail[NR_PCP_LISTS];
+	unsigned long nr_alloc_calls, nr_free_calls;	/* bootsim statistics */
+} __attribute__((aligned(64)));
+
 struct free_area {
 	uint32_t free_list[MIGRATE_TYPES];	/* head PFN or NO_PFN */
 	unsigned long nr_free;			/* blocks, all migratetypes */
@@ -163,6 +212,8 @@ struct zone {
 	unsigned long free_pages;	/* written under lock, read racily */
 	/* bootsim statistics, under lock */
 	unsigned long nr_alloc_calls, nr_free_calls, nr_alloc_failed;
+	/* one per possible CPU; NULL without mem_params.pcp or pages */
+	struct per_cpu_pages *per_cpu_pageset;
 };
 
 /* Parameters of the simulated machine's memory. */
@@ -171,6 +222,7 @@ struct mem_params {
 	int bits_per_long;		/* 64 (default; 0 means 64) or 32 */
 	unsigned long reserved_low_pages;	/* default 256 (1 MiB) */
 	unsigned long long movable_bytes;	/* ZONE_MOVABLE at the top; 0: none */
+	bool pcp;			/* per-CPU page lists (nr_cpu_ids of them) */
 };
 
 #define MEM_MIN_BYTES		(16ULL << 20)
@@ -315,6 +367,13 @@ struct alloc_hooks {
 	/* every entry of the allocator: a scheduling/trace point for sim/ */
 	void (*trace_alloc)(struct page *page, unsigned int order, gfp_t gfp, int mt);
 	void (*trace_free)(struct page *page, unsigned int order);
+	/*
+	 * The static key the tagging hooks (all but the trace ones) sit behind,
+	 * mem_alloc_profiling_key: while *key is false the allocator does not
+	 * call them, as the kernel's inline pgalloc_tag_*() wrappers return at
+	 * once (§2.5).  NULL: always call them.
+	 */
+	const bool *key;
 };
 void mem_set_hooks(const struct alloc_hooks *hooks);
 
@@ -336,11 +395,11 @@ struct page *alloc_pages_noprof(gfp_t gfp, unsigned int order);
  * alloc_pages_nolock_noprof - the allocation any context may make, NMI
  * included: __alloc_pages_noprof(__GFP_NOWARN | __GFP_ZERO |
  * __GFP_NOMEMALLOC | __GFP_COMP | @gfp, @order, @nid, NULL, ALLOC_NOLOCK),
- * which only trylocks zone->lock and has no slow path.  Orders above
- * PAGE_ALLOC_COSTLY_ORDER fail (the kernel serves pcp orders only).  The
- * kernel accepts only __GFP_ACCOUNT in @gfp; bootsim passes what it is given.
+ * which only trylocks zone->lock (and pcp->lock) and has no slow path.
+ * Orders above PAGE_ALLOC_COSTLY_ORDER fail (the kernel serves pcp orders
+ * only).  The kernel accepts only __GFP_ACCOUNT in @gfp; bootsim passes what
+ * it is given.
  */
-#define PAGE_ALLOC_COSTLY_ORDER	3
 struct page *alloc_pages_nolock_noprof(gfp_t gfp, int nid, unsigned int order);
 unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
 				      unsigned long nr_pages, struct page **page_array);
@@ -381,15 +440,17 @@ unsigned long mem_bad_free_count(void);
 struct mem_zone_stats {
 	const char *name;
 	unsigned long start_pfn, spanned, present, free_pages;
+	unsigned long pcp_pages;	/* on per-CPU lists, not in free_pages */
 	unsigned long min_wmark, nr_alloc_calls, nr_free_calls, nr_alloc_failed;
 };
 int mem_zone_stats(struct mem_zone_stats *out, int max);
 
 /*
  * mem_check_invariants - verify the page-state invariants above: every PFN
- * of every zone in exactly one state, every free list consistent (links,
- * order, zone, migratetype), per-zone counts adding up.  Prints up to a few
- * violations to @log (may be NULL).  Returns the number of violations.
+ * of every zone in exactly one state, every free list and per-CPU list
+ * consistent (links, order, zone, migratetype), per-zone counts adding up.
+ * Prints up to a few violations to @log (may be NULL).  Returns the number
+ * of violations.
  */
 long mem_check_invariants(FILE *log);
 

@@ -6,8 +6,10 @@
  *
  * Locking: every write of a struct page's flags or links, of a free list, of
  * a pageblock migratetype and of a zone's counters happens under that zone's
- * lock (mem_setup aside), so mem_check_invariants() sees a consistent zone.
- * The hooks are always called with no zone lock held: the tagging hooks
+ * lock (mem_setup aside), and every write to a per-CPU list or to the pages
+ * on it under that list's pcp->lock, taken before zone->lock when both are
+ * needed; so mem_check_invariants(), holding them all, sees a consistent
+ * zone.  The hooks are always called with no lock held: the tagging hooks
  * allocate and free pages themselves.
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "mm.h"
+#include "sim/core/percpu.h"
 #include "sim/core/printk.h"
 #include "sim/core/sched.h"
 #include "sim/core/trace.h"
@@ -30,6 +33,10 @@ static struct alloc_hooks hooks;
 static int debug_level;
 static unsigned long bad_free_count;
 static bool mem_ready;
+/* mem_params.pcp: order <= PAGE_ALLOC_COSTLY_ORDER goes through pcp lists. */
+static bool pcp_enabled;
+/* CPUs with a per_cpu_pageset entry (nr_cpu_ids at setup). */
+static unsigned int pcp_nr_cpus;
 /* Zones walked by setup, stats and checks: all of them once set up (some empty). */
 static int nr_zones;
 /* BITS_PER_LONG of the machine; gfp_zone() and page_address() depend on it. */
@@ -165,7 +172,7 @@ static inline void set_allocated_head(struct page *page, unsigned int order, boo
 /* ------------------------------------------------------------------ */
 /* Free lists                                                          */
 
-static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -179,7 +186,7 @@ static void link_free_block(struct zone *zone, unsigned long pfn, unsigned int o
 	area->free_list[mt] = (uint32_t)pfn;
 }
 
-static void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
 {
 	link_free_block(zone, pfn, order, mt);
 	zone->free_area[order].nr_free++;
@@ -238,17 +245,17 @@ static uint32_t take_lowest_deferred_block(struct zone *zone)
 }
 
 /* First block of a free list, as if every implicit block had been written. */
-static uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
+static __always_inline uint32_t free_list_first(struct zone *zone, unsigned int order, int mt)
 {
 	uint32_t pfn = zone->free_area[order].free_list[mt];
 
-	if (pfn == NO_PFN && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
+	if (unlikely(pfn == NO_PFN) && order == MAX_PAGE_ORDER && mt == MIGRATE_MOVABLE)
 		pfn = take_lowest_deferred_block(zone);
 	return pfn;
 }
 
 /* Unlink a free block; its head becomes an interior page (flags 0). */
-static void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
+static __always_inline void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -395,6 +402,310 @@ static bool zone_watermark_ok(struct zone *zone, unsigned int order,
 	return free - (1L << order) >= min;
 }
 
+/* ------------------------------------------------------------------ */
+/* Per-CPU page lists (mem_params.pcp)                                 */
+
+static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int order);
+
+static inline bool pcp_allowed_order(unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER;
+}
+
+/* This CPU's lists of @zone if they may hold @order, else NULL. */
+static __always_inline struct per_cpu_pages *this_cpu_pcp(const struct zone *zone,
+							  unsigned int order)
+{
+	unsigned int cpu;
+
+	if (!zone->per_cpu_pageset || !pcp_allowed_order(order))
+		return NULL;
+	cpu = (unsigned int)smp_processor_id();
+	return likely(cpu < pcp_nr_cpus) ? per_cpu_ptr(zone->per_cpu_pageset, cpu) : NULL;
+}
+
+static inline unsigned int order_to_pindex(int mt, unsigned int order)
+{
+	return MIGRATE_PCPTYPES * order + (unsigned int)mt;
+}
+
+static inline unsigned int pindex_to_order(unsigned int pindex)
+{
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+static inline void pcp_count_add(struct per_cpu_pages *pcp, int nr)
+{
+	__atomic_store_n(&pcp->count, pcp->count + nr, __ATOMIC_RELAXED);
+}
+
+/* A free block becomes a pcp head: order and list type in its flags. */
+static __always_inline void set_pcp_head(struct page *page, unsigned int order, int mt)
+{
+	set_page_flags(page, PG_pcp | (order << PG_ORDER_SHIFT) | ((uint32_t)mt << PG_MT_SHIFT));
+}
+
+/* __list_add(): @pfn between @prev and @next, NO_PFN standing for the ends. */
+static __always_inline void pcp_list_insert(struct per_cpu_pages *pcp, unsigned int pindex,
+					    unsigned long pfn, uint32_t prev, uint32_t next)
+{
+	struct page *page = pfn_to_page(pfn);
+
+	page->buddy_prev = prev;
+	page->buddy_next = next;
+	if (prev != NO_PFN)
+		pfn_to_page(prev)->buddy_next = (uint32_t)pfn;
+	else
+		pcp->head[pindex] = (uint32_t)pfn;
+	if (next != NO_PFN)
+		pfn_to_page(next)->buddy_prev = (uint32_t)pfn;
+	else
+		pcp->tail[pindex] = (uint32_t)pfn;
+}
+
+/* list_add(): frees go to the head, the next allocation takes them back. */
+static __always_inline void pcp_list_add(struct per_cpu_pages *pcp, unsigned int pindex,
+					 unsigned long pfn)
+{
+	pcp_list_insert(pcp, pindex, pfn, NO_PFN, pcp->head[pindex]);
+}
+
+/* list_add_tail(): a refill keeps the order __rmqueue() gave. */
+static void pcp_list_add_tail(struct per_cpu_pages *pcp, unsigned int pindex,
+			      unsigned long pfn)
+{
+	pcp_list_insert(pcp, pindex, pfn, pcp->tail[pindex], NO_PFN);
+}
+
+static __always_inline void pcp_list_del(struct per_cpu_pages *pcp, unsigned int pindex,
+					 unsigned long pfn)
+{
+	struct page *page = pfn_to_page(pfn);
+
+	if (page->buddy_prev != NO_PFN)
+		pfn_to_page(page->buddy_prev)->buddy_next = page->buddy_next;
+	else
+		pcp->head[pindex] = page->buddy_next;
+	if (page->buddy_next != NO_PFN)
+		pfn_to_page(page->buddy_next)->buddy_prev = page->buddy_prev;
+	else
+		pcp->tail[pindex] = page->buddy_prev;
+	page->buddy_next = page->buddy_prev = NO_PFN;
+}
+
+/*
+ * free_pcppages_bulk(): @count pages back to the buddy allocator, oldest
+ * (tail) first, taking the lists round-robin from @pindex on, under
+ * zone->lock.  Called with pcp->lock held.
+ */
+static void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+			       unsigned int pindex)
+{
+	count = min(count, pcp->count);
+	if (count <= 0)
+		return;
+	pindex = pindex ? pindex - 1 : NR_PCP_LISTS - 1;
+	spin_lock(&zone->lock);
+	while (count > 0) {
+		unsigned int order;
+
+		do {
+			if (++pindex >= NR_PCP_LISTS)
+				pindex = 0;
+		} while (pcp->head[pindex] == NO_PFN);
+		order = pindex_to_order(pindex);
+		do {
+			unsigned long pfn = pcp->tail[pindex];
+
+			pcp_list_del(pcp, pindex, pfn);
+			count -= 1 << order;
+			pcp_count_add(pcp, -(1 << order));
+			__free_one_page(zone, pfn, order);
+		} while (count > 0 && pcp->head[pindex] != NO_PFN);
+	}
+	spin_unlock(&zone->lock);
+}
+
+/*
+ * rmqueue_bulk(): refill an empty list with up to @count blocks under
+ * zone->lock, which ALLOC_NOLOCK only trylocks.  Called with pcp->lock held.
+ */
+static void rmqueue_bulk(struct zone *zone, unsigned int order, int count,
+			 struct per_cpu_pages *pcp, unsigned int pindex, int mt,
+			 unsigned int alloc_flags)
+{
+	int i;
+
+	if (alloc_flags & ALLOC_NOLOCK) {
+		if (!spin_trylock(&zone->lock))
+			return;
+	} else {
+		spin_lock(&zone->lock);
+	}
+	for (i = 0; i < count; i++) {
+		unsigned long pfn = __rmqueue(zone, order, mt);
+
+		if (pfn == NO_PFN)
+			break;
+		set_pcp_head(pfn_to_page(pfn), order, mt);
+		pcp_list_add_tail(pcp, pindex, pfn);
+	}
+	account_free(zone, -((long)i << order));
+	pcp_count_add(pcp, i << order);
+	spin_unlock(&zone->lock);
+}
+
+/* nr_pcp_alloc(): fewer, larger blocks per refill for higher orders. */
+static inline int nr_pcp_alloc(const struct per_cpu_pages *pcp, unsigned int order)
+{
+	return max(pcp->batch >> order, 2);
+}
+
+/*
+ * rmqueue_pcplist(): the head of this CPU's list, refilled when empty.
+ * pcp_spin_trylock(): whoever holds the lock (the interrupted owner, for an
+ * NMI's allocation, or a remote drain) keeps it, and the caller goes to
+ * the buddy path instead.
+ */
+static __always_inline unsigned long rmqueue_pcplist(struct zone *zone,
+						    struct per_cpu_pages *pcp,
+						    unsigned int order, int mt, gfp_t gfp,
+						    unsigned int alloc_flags)
+{
+	unsigned int pindex = order_to_pindex(mt, order);
+	unsigned long pfn;
+
+	if (!spin_trylock(&pcp->lock))
+		return NO_PFN;
+	if (pcp->head[pindex] == NO_PFN)
+		rmqueue_bulk(zone, order, nr_pcp_alloc(pcp, order), pcp, pindex, mt, alloc_flags);
+	pfn = pcp->head[pindex];
+	if (pfn != NO_PFN) {
+		pcp_list_del(pcp, pindex, pfn);
+		pcp_count_add(pcp, -(1 << order));
+		set_allocated_head(pfn_to_page(pfn), order, gfp & __GFP_COMP);
+		__atomic_store_n(&pcp->nr_alloc_calls, pcp->nr_alloc_calls + 1, __ATOMIC_RELAXED);
+	}
+	spin_unlock(&pcp->lock);
+	return pfn;
+}
+
+/*
+ * free_frozen_page_commit(): onto this CPU's list of the pageblock's type;
+ * reaching pcp->high sends a batch back.  False when pcp->lock is busy:
+ * the caller frees to the buddy allocator instead (free_one_page()).
+ */
+static __always_inline bool free_frozen_page_pcp(struct zone *zone, struct per_cpu_pages *pcp,
+						 unsigned long pfn, unsigned int order)
+{
+	int mt = pfnblock_mt(pfn);
+	unsigned int pindex = order_to_pindex(mt, order);
+
+	if (!spin_trylock(&pcp->lock))
+		return false;
+	set_pcp_head(pfn_to_page(pfn), order, mt);
+	pcp_list_add(pcp, pindex, pfn);
+	pcp_count_add(pcp, 1 << order);
+	__atomic_store_n(&pcp->nr_free_calls, pcp->nr_free_calls + 1, __ATOMIC_RELAXED);
+	if (pcp->count >= pcp->high)
+		free_pcppages_bulk(zone, pcp->batch, pcp, pindex);
+	spin_unlock(&pcp->lock);
+	return true;
+}
+
+/*
+ * drain_all_pages(): every CPU's lists of every zone back to the buddy
+ * allocator, under each list's lock (the kernel drains remote CPUs
+ * directly since 6.0).  A CPU whose racy count reads 0 is skipped, as
+ * __drain_all_pages() does.  Returns whether any page moved.
+ */
+static bool drain_all_pages(void)
+{
+	bool drained = false;
+
+	for (int z = 0; z < nr_zones; z++) {
+		struct zone *zone = zone_of(z);
+
+		if (!zone->per_cpu_pageset)
+			continue;
+		for (unsigned int cpu = 0; cpu < pcp_nr_cpus; cpu++) {
+			struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
+
+			if (!__atomic_load_n(&pcp->count, __ATOMIC_RELAXED))
+				continue;
+			spin_lock(&pcp->lock);
+			if (pcp->count) {
+				free_pcppages_bulk(zone, pcp->count, pcp, 0);
+				drained = true;
+			}
+			spin_unlock(&pcp->lock);
+		}
+	}
+	return drained;
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation: zones                                                   */
+
+/*
+ * rmqueue_buddy(): one block straight from the free lists.
+ * alloc_pages_nolock() (NMI, BPF) never spins on zone->lock.
+ */
+static unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
+				   gfp_t gfp, unsigned int alloc_flags)
+{
+	unsigned long pfn;
+
+	if (alloc_flags & ALLOC_NOLOCK) {
+		if (!spin_trylock(&zone->lock))
+			return NO_PFN;
+	} else {
+		spin_lock(&zone->lock);
+	}
+	pfn = __rmqueue(zone, order, mt);
+	if (pfn != NO_PFN) {
+		/* Marked under the lock so the invariant walk never sees a hole. */
+		set_allocated_head(pfn_to_page(pfn), order, gfp & __GFP_COMP);
+		account_free(zone, -(1L << order));
+		zone->nr_alloc_calls++;
+	}
+	spin_unlock(&zone->lock);
+	return pfn;
+}
+
+static __always_inline unsigned long rmqueue(struct zone *zone, unsigned int order, int mt,
+					     gfp_t gfp, unsigned int alloc_flags)
+{
+	struct per_cpu_pages *pcp = this_cpu_pcp(zone, order);
+
+	if (pcp) {
+		unsigned long pfn = rmqueue_pcplist(zone, pcp, order, mt, gfp, alloc_flags);
+
+		if (likely(pfn != NO_PFN))
+			return pfn;
+	}
+	return rmqueue_buddy(zone, order, mt, gfp, alloc_flags);
+}
+
+/* What prepare_alloc_pages() works out from gfp once per allocation. */
+struct alloc_context {
+	enum zone_type highest_zoneidx;		/* gfp_zone() */
+	int preferred_zoneidx;			/* first populated one at or below */
+	int migratetype;			/* gfp_migratetype() */
+};
+
+static __always_inline void prepare_alloc_pages(gfp_t gfp, struct alloc_context *ac)
+{
+	int z = (int)gfp_zone(gfp);
+
+	ac->highest_zoneidx = (enum zone_type)z;
+	/* first_zones_zonelist(): the zonelist holds populated zones only */
+	while (z > 0 && !zone_of(z)->present_pages)
+		z--;
+	ac->preferred_zoneidx = z;
+	ac->migratetype = gfp_migratetype(gfp);
+}
+
 /*
  * Walk the zonelist from gfp's zone down to ZONE_DMA: only a request whose
  * gfp_zone() is ZONE_MOVABLE starts in ZONE_MOVABLE, only a highmem one in
@@ -402,11 +713,12 @@ static bool zone_watermark_ok(struct zone *zone, unsigned int order,
  */
 static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 					   unsigned int alloc_flags,
-					   enum zone_watermarks mark)
+					   enum zone_watermarks mark,
+					   const struct alloc_context *ac)
 {
-	int mt = gfp_migratetype(gfp);
+	int mt = ac->migratetype;
 
-	for (int z = (int)gfp_zone(gfp); z >= 0; z--) {
+	for (int z = ac->preferred_zoneidx; z >= 0; z--) {
 		struct zone *zone = zone_of(z);
 		unsigned long pfn;
 
@@ -415,21 +727,7 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_ok(zone, order, mark, alloc_flags))
 			continue;
-		if (alloc_flags & ALLOC_NOLOCK) {
-			/* alloc_pages_nolock() (NMI, BPF): never spin on zone->lock */
-			if (!spin_trylock(&zone->lock))
-				continue;
-		} else {
-			spin_lock(&zone->lock);
-		}
-		pfn = __rmqueue(zone, order, mt);
-		if (pfn != NO_PFN) {
-			/* Marked under the lock so the invariant walk never sees a hole. */
-			set_allocated_head(pfn_to_page(pfn), order, gfp & __GFP_COMP);
-			account_free(zone, -(1L << order));
-			zone->nr_alloc_calls++;
-		}
-		spin_unlock(&zone->lock);
+		pfn = rmqueue(zone, order, mt, gfp, alloc_flags);
 		if (pfn != NO_PFN)
 			return pfn_to_page(pfn);
 	}
@@ -463,33 +761,57 @@ static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
 }
 
 /*
- * Fast path against WMARK_LOW, then the slow path against WMARK_MIN with the
- * reserves gfp grants, then, for a __GFP_MEMALLOC caller, once more with no
- * watermark at all (the reserve flags replace the others; the caller's own
- * flags stay, §2.8).  There is no reclaim, compaction or OOM killer: what
- * the slow path cannot find is a failure.  *alloc_flags is updated to what
- * the successful attempt used, as the kernel hands it to prep_new_page().
- * ALLOC_NOLOCK (alloc_pages_nolock()) only trylocks zone->lock and has no
- * slow path: a busy or low zone is a failure.
+ * The slow path: against WMARK_MIN with the reserves gfp grants, then, for
+ * a __GFP_MEMALLOC caller, once more with no watermark at all (the reserve
+ * flags replace the others; the caller's own flags stay, §2.8).  There is
+ * no reclaim, compaction or OOM killer: what the slow path cannot find is a
+ * failure, except that a caller allowed to reclaim first drains the per-CPU
+ * lists and tries again, as __alloc_pages_direct_reclaim() does ("it could
+ * be because pages are pinned on the per-cpu lists"); a non-blocking one
+ * fails with pages on them.  *alloc_flags is updated to what the
+ * successful attempt used, as the kernel hands it to prep_new_page().
+ * ALLOC_NOLOCK (alloc_pages_nolock()) has no slow path: a busy or low zone
+ * is a failure.
  */
-static struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
-				       unsigned int *alloc_flags)
+static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
+					   unsigned int *alloc_flags,
+					   const struct alloc_context *ac)
 {
 	unsigned int caller_flags = *alloc_flags, reserve_flags;
+	bool drained = false;
 	struct page *page;
 
-	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_LOW);
-	if (page || (*alloc_flags & ALLOC_NOLOCK))
-		return page;	/* a no-lock allocation has no slow path */
-	*alloc_flags |= gfp_to_alloc_flags(gfp);
-	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
+	if (caller_flags & ALLOC_NOLOCK)
+		return NULL;
+retry:
+	*alloc_flags = caller_flags | gfp_to_alloc_flags(gfp);
+	page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN, ac);
 	if (page)
 		return page;
 	reserve_flags = gfp_pfmemalloc_flags(gfp);
-	if (!reserve_flags)
-		return NULL;
-	*alloc_flags = reserve_flags | caller_flags;
-	return get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN);
+	if (reserve_flags) {
+		*alloc_flags = reserve_flags | caller_flags;
+		page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_MIN, ac);
+		if (page)
+			return page;
+	}
+	if (pcp_enabled && !drained && gfpflags_allow_blocking(gfp) && drain_all_pages()) {
+		drained = true;
+		goto retry;
+	}
+	return NULL;
+}
+
+/* The fast path against WMARK_LOW, inline in the callers as in the kernel. */
+static __always_inline struct page *__alloc_pages_core(gfp_t gfp, unsigned int order,
+						       unsigned int *alloc_flags,
+						       const struct alloc_context *ac)
+{
+	struct page *page = get_page_from_freelist(gfp, order, *alloc_flags, WMARK_LOW, ac);
+
+	if (likely(page))
+		return page;
+	return __alloc_pages_slowpath(gfp, order, alloc_flags, ac);
 }
 
 /*
@@ -558,15 +880,24 @@ static void zero_pages(struct page *page, unsigned int order)
 	kunmap_local(addr);
 }
 
-static void debug_check(void)
+static void __debug_check(void)
 {
-	long n;
+	long n = mem_check_invariants(stderr);
 
-	if (likely(debug_level <= 0))
-		return;
-	n = mem_check_invariants(stderr);
 	if (n)
 		fprintf(stderr, "bootsim: %ld allocator invariant violation(s)\n", n);
+}
+
+static __always_inline void debug_check(void)
+{
+	if (unlikely(debug_level > 0))
+		__debug_check();
+}
+
+/* The tagging hooks run only while their static key is on (struct alloc_hooks). */
+static __always_inline bool tag_hooks_on(void)
+{
+	return !hooks.key || *hooks.key;
 }
 
 /*
@@ -574,14 +905,14 @@ static void debug_check(void)
  * lists, with no zone lock held.  The tagging hook comes last, as in the
  * kernel, because it may allocate (early PFN tracking pages).
  */
-static void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp,
-			    unsigned int alloc_flags)
+static __always_inline void post_alloc_hook(struct page *page, unsigned int order,
+					    gfp_t gfp, unsigned int alloc_flags)
 {
 	sim_note("alloc order-%u -> pfn %#lx", order, page_to_pfn(page));
 	set_page_refcount(page, 1);
 	if (gfp & __GFP_ZERO)
 		zero_pages(page, order);
-	if (hooks.post_alloc)
+	if (hooks.post_alloc && tag_hooks_on())
 		hooks.post_alloc(page, order, gfp, alloc_flags);
 }
 
@@ -599,6 +930,7 @@ static void trace_alloc(struct page *page, unsigned int order, gfp_t gfp)
 struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_nid,
 				  void *nodemask, unsigned int alloc_flags)
 {
+	struct alloc_context ac;
 	struct page *page;
 
 	SIM_POINT("alloc pages", NULL);
@@ -613,7 +945,8 @@ struct page *__alloc_pages_noprof(gfp_t gfp, unsigned int order, int preferred_n
 	if (unlikely(!mem_ready))
 		return NULL;
 
-	page = __alloc_pages_core(gfp, order, &alloc_flags);
+	prepare_alloc_pages(gfp, &ac);
+	page = __alloc_pages_core(gfp, order, &alloc_flags, &ac);
 	if (!page) {
 		count_alloc_failure(gfp, alloc_flags);
 		warn_alloc(gfp, order);
@@ -646,19 +979,21 @@ struct page *alloc_pages_nolock_noprof(gfp_t gfp, int nid, unsigned int order)
 unsigned long alloc_pages_bulk_noprof(gfp_t gfp, int nid, void *nodemask,
 				      unsigned long nr_pages, struct page **page_array)
 {
+	struct alloc_context ac;
 	unsigned long nr = 0;
 
 	SIM_POINT("alloc pages bulk", page_array);
 	if (!page_array)
 		return 0;
 	might_alloc(gfp);
+	prepare_alloc_pages(gfp, &ac);
 	for (unsigned long i = 0; i < nr_pages; i++) {
 		unsigned int alloc_flags = ALLOC_DEFAULT;
 		struct page *page;
 
 		if (page_array[i])
 			continue;
-		page = mem_ready ? __alloc_pages_core(gfp, 0, &alloc_flags) : NULL;
+		page = mem_ready ? __alloc_pages_core(gfp, 0, &alloc_flags, &ac) : NULL;
 		if (!page) {
 			count_alloc_failure(gfp, ALLOC_DEFAULT);
 			warn_alloc(gfp, 0);
@@ -747,25 +1082,28 @@ static void __free_one_page(struct zone *zone, unsigned long pfn, unsigned int o
 }
 
 /* free_pages_prepare(): the trace event, then the tag subtraction (§2.5). */
-static void __free_pages_prepare(struct page *page, unsigned int order)
+static __always_inline void __free_pages_prepare(struct page *page, unsigned int order)
 {
 	sim_note("free order-%u pfn %#lx", order, page_to_pfn(page));
 	if (hooks.trace_free)
 		hooks.trace_free(page, order);
-	if (hooks.free_prepare)
+	if (hooks.free_prepare && tag_hooks_on())
 		hooks.free_prepare(page, order);
 	set_page_refcount(page, 0);
 }
 
-static void __free_frozen_pages(struct page *page, unsigned int order)
+static void __free_frozen_pages(struct zone *zone, struct page *page, unsigned int order)
 {
-	struct zone *zone = page_zone(page);
+	struct per_cpu_pages *pcp = this_cpu_pcp(zone, order);
 
 	__free_pages_prepare(page, order);
+	if (pcp && free_frozen_page_pcp(zone, pcp, page_to_pfn(page), order))
+		goto out;
 	spin_lock(&zone->lock);
 	__free_one_page(zone, page_to_pfn(page), order);
 	zone->nr_free_calls++;
 	spin_unlock(&zone->lock);
+out:
 	debug_check();
 }
 
@@ -793,17 +1131,26 @@ static unsigned long find_containing_head(const struct zone *zone, unsigned long
 		if (head < zone->zone_start_pfn)
 			break;
 		flags = page_flags(pfn_to_page(head));
-		if ((flags & (PG_buddy | PG_head)) && flags_order(flags) >= k)
+		if ((flags & (PG_buddy | PG_head | PG_pcp)) && flags_order(flags) >= k)
 			return head;
 	}
 	return NO_PFN;
 }
 
+/* What only a good free sees: the head of an allocated block of @order. */
+static __always_inline bool free_flags_good(uint32_t flags, unsigned int order)
+{
+	return (flags & (PG_buddy | PG_head | PG_reserved)) == PG_head &&
+	       flags_order(flags) == order;
+}
+
 /*
  * Is freeing @page with @order legitimate?  Anything else is reported and the
  * free ignored, so one bad free does not cascade into list corruption.
+ * *@zonep gets @page's zone when the free is good.
  */
-static enum bad_free_reason free_pages_check(struct page *page, unsigned int order)
+static enum bad_free_reason free_pages_check(struct page *page, unsigned int order,
+					     struct zone **zonep)
 {
 	uintptr_t base = (uintptr_t)contig_page_data.mem_map;
 	uintptr_t off = (uintptr_t)page - base;
@@ -819,12 +1166,28 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
 		bad_page(pfn, "invalid pfn");
 		return BAD_FREE_INVALID_PFN;
 	}
+	*zonep = zone;
 
+	/*
+	 * The kernel checks a page being freed without any lock
+	 * (free_page_is_bad()): only its owner writes an allocated page's
+	 * flags, so a good free can be told from them alone.  Without pcp
+	 * lists bootsim's check has always run under zone->lock, and the
+	 * controlled backend's schedules count that lock's two decisions:
+	 * there, while scheduling points are live, the lock stays, so every
+	 * recorded schedule replays.  With pcp lists (new schedules anyway)
+	 * the free path takes no zone-wide lock, as the kernel's.
+	 */
+	if (likely(pcp_enabled || !sim_sched_hooked) &&
+	    free_flags_good(page_flags(page), order))
+		return BAD_FREE_NONE;
+
+	/* A bad free, or the locked check: classified against the zone. */
 	spin_lock(&zone->lock);
 	flags = page_flags(page);
 	if (flags & PG_reserved) {
 		why = BAD_FREE_RESERVED;
-	} else if (flags & PG_buddy) {
+	} else if (flags & (PG_buddy | PG_pcp)) {
 		why = BAD_FREE_DOUBLE;
 	} else if (flags & PG_head) {
 		have = flags_order(flags);
@@ -836,7 +1199,7 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
 		unsigned long head = find_containing_head(zone, pfn);
 
 		/* Inside a free block: it was freed and merged already. */
-		if (head != NO_PFN && PageBuddy(pfn_to_page(head)))
+		if (head != NO_PFN && (page_flags(pfn_to_page(head)) & (PG_buddy | PG_pcp)))
 			why = BAD_FREE_DOUBLE;
 		else
 			why = BAD_FREE_NOT_HEAD;
@@ -871,10 +1234,8 @@ static enum bad_free_reason free_pages_check(struct page *page, unsigned int ord
  * of its own order first (under the lock, so the zone stays walkable), as if
  * the block had been split that way.
  */
-static void split_for_partial_free(struct page *page, unsigned int order)
+static void split_for_partial_free(struct zone *zone, struct page *page, unsigned int order)
 {
-	struct zone *zone = page_zone(page);
-
 	spin_lock(&zone->lock);
 	set_allocated_head(page, 0, false);
 	for (unsigned int o = order; o-- > 0;)
@@ -885,33 +1246,34 @@ static void split_for_partial_free(struct page *page, unsigned int order)
 void __free_pages(struct page *page, unsigned int order)
 {
 	struct alloc_tag *tag = NULL;
+	struct zone *zone;
 	bool compound;
 
 	SIM_POINT("free pages", page);
-	if (free_pages_check(page, order) != BAD_FREE_NONE)
+	if (free_pages_check(page, order, &zone) != BAD_FREE_NONE)
 		return;
 
 	/* Read before the reference drop: the page may be freed by others. */
 	compound = PageCompound(page);
-	if (!compound && order && hooks.tag_get)
+	if (!compound && order && hooks.tag_get && tag_hooks_on())
 		tag = hooks.tag_get(page);
 
 	if (put_page_testzero(page)) {
-		__free_frozen_pages(page, order);
+		__free_frozen_pages(zone, page, order);
 		return;
 	}
 	if (compound || !order)
 		return;
 
 	/* §2.5, 7.2 form: the tail's bytes (not calls) leave the head's tag once. */
-	if (tag && hooks.tag_sub_pages)
+	if (tag && hooks.tag_sub_pages && tag_hooks_on())
 		hooks.tag_sub_pages(tag, (1U << order) - 1);
-	split_for_partial_free(page, order);
+	split_for_partial_free(zone, page, order);
 	while (order-- > 0) {
 		/* The tail chunks carry no tag of their own: mark them EMPTY. */
-		if (hooks.clear_tag_ref)
+		if (hooks.clear_tag_ref && tag_hooks_on())
 			hooks.clear_tag_ref(page + (1UL << order));
-		__free_frozen_pages(page + (1UL << order), order);
+		__free_frozen_pages(zone, page + (1UL << order), order);
 	}
 }
 
@@ -936,7 +1298,7 @@ void split_page(struct page *page, unsigned int order)
 	spin_unlock(&zone->lock);
 	if (WARN_ON(!ok))
 		return;
-	if (hooks.split)
+	if (hooks.split && tag_hooks_on())
 		hooks.split(page, order, 0);
 	debug_check();
 }
@@ -949,8 +1311,9 @@ struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
 {
 	const char *dummy;
 	struct zone *zone;
-	unsigned long head = NO_PFN;
+	unsigned long head;
 	unsigned int k;
+	bool drained = false;
 
 	if (!why)
 		why = &dummy;
@@ -974,6 +1337,8 @@ struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
 		return NULL;
 	}
 
+again:
+	head = NO_PFN;
 	spin_lock(&zone->lock);
 	if (pfn_in_deferred_block(zone, pfn))
 		take_deferred_block(zone, pfn);
@@ -1009,6 +1374,12 @@ struct page *mem_claim_block(unsigned long pfn, unsigned int order, gfp_t gfp,
 	}
 	spin_unlock(&zone->lock);
 
+	/* Pages on a per-CPU list are free to the trace: back to the buddy first. */
+	if (head == NO_PFN && pcp_enabled && !drained) {
+		drained = true;
+		if (drain_all_pages())
+			goto again;
+	}
 	if (head == NO_PFN) {
 		*why = "not free";
 		return NULL;
@@ -1080,6 +1451,59 @@ static void setup_per_zone_wmarks(void)
 		zone->watermark[WMARK_LOW] = wmin + step;
 		zone->watermark[WMARK_HIGH] = wmin + 2 * step;
 	}
+}
+
+/*
+ * zone_batchsize(): about a quarter of a zone's 1/1024th, at most 1 MiB,
+ * as 2^n - 1 so that successive batches do not alias in the cache, at
+ * least 1 (pageset_update() clamps it so).
+ */
+static int zone_batchsize(const struct zone *zone)
+{
+	unsigned long batch = min(zone->present_pages >> 10, (1UL << 20) / PAGE_SIZE) / 4;
+
+	if (batch < 1)
+		batch = 1;
+	batch += batch / 2;
+	while (batch & (batch - 1))
+		batch &= batch - 1;
+	return max((int)batch - 1, 1);
+}
+
+/*
+ * setup_zone_pageset(): empty lists for every possible CPU of every
+ * populated zone.  high is zone_highsize() without the sysctl: the low
+ * watermark split between the CPUs, at least four batches.
+ */
+static int setup_zone_pagesets(void)
+{
+	pcp_nr_cpus = nr_cpu_ids;
+	for (int i = 0; i < nr_zones; i++) {
+		struct zone *zone = zone_of(i);
+		int batch, high;
+
+		if (!zone->present_pages)
+			continue;
+		zone->per_cpu_pageset = aligned_alloc(_Alignof(struct per_cpu_pages),
+						      pcp_nr_cpus * sizeof(struct per_cpu_pages));
+		if (!zone->per_cpu_pageset)
+			return -ENOMEM;
+		batch = zone_batchsize(zone);
+		high = max((int)(zone->watermark[WMARK_LOW] / pcp_nr_cpus), batch << 2);
+		for (unsigned int cpu = 0; cpu < pcp_nr_cpus; cpu++) {
+			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+
+			memset(pcp, 0, sizeof(*pcp));
+			spin_lock_init_percpu(&pcp->lock);
+			pcp->lock.name = "pcp->lock";
+			pcp->batch = batch;
+			pcp->high = high;
+			for (int l = 0; l < NR_PCP_LISTS; l++)
+				pcp->head[l] = pcp->tail[l] = NO_PFN;
+		}
+	}
+	pcp_enabled = true;
+	return 0;
 }
 
 /*
@@ -1194,9 +1618,10 @@ static void mem_release(void)
 	struct pglist_data *pgdat = &contig_page_data;
 
 	for (int i = 0; i < MAX_NR_ZONES; i++) {
+		struct zone *zone = &pgdat->node_zones[i];
+
 		free(deferred[i].taken);
-		if (pgdat->node_zones[i].name)
-			pthread_mutex_destroy(&pgdat->node_zones[i].lock.mutex);
+		free(zone->per_cpu_pageset);
 	}
 	memset(deferred, 0, sizeof(deferred));
 	if (pgdat->phys && pgdat->phys != MAP_FAILED)
@@ -1210,6 +1635,8 @@ static void mem_release(void)
 	reserved_end_pfn = 0;
 	highmem_start_pfn = 0;
 	machine_bits = 64;
+	pcp_enabled = false;
+	pcp_nr_cpus = 0;
 }
 
 unsigned long mem_movable_pages(unsigned long long movable_bytes)
@@ -1352,6 +1779,8 @@ int mem_setup(const struct mem_params *params)
 		if (free_zone(zone_of(i)))
 			goto fail;
 	setup_per_zone_wmarks();
+	if (params->pcp && setup_zone_pagesets())
+		goto fail;
 	mem_ready = true;
 	return 0;
 
@@ -1477,6 +1906,17 @@ int mem_zone_stats(struct mem_zone_stats *out, int max)
 			.nr_alloc_failed = zone->nr_alloc_failed,
 		};
 		spin_unlock(&zone->lock);
+		/* Per-CPU figures read racily, as the kernel's vm events are. */
+		for (unsigned int cpu = 0; zone->per_cpu_pageset && cpu < pcp_nr_cpus; cpu++) {
+			struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
+
+			out[n].pcp_pages += (unsigned long)__atomic_load_n(&pcp->count,
+									   __ATOMIC_RELAXED);
+			out[n].nr_alloc_calls += __atomic_load_n(&pcp->nr_alloc_calls,
+								 __ATOMIC_RELAXED);
+			out[n].nr_free_calls += __atomic_load_n(&pcp->nr_free_calls,
+								__ATOMIC_RELAXED);
+		}
 		n++;
 	}
 	return n;
@@ -1485,7 +1925,7 @@ int mem_zone_stats(struct mem_zone_stats *out, int max)
 /* Step over the block whose head is at @pfn; bad states step one page. */
 static unsigned long block_pages(uint32_t flags)
 {
-	if ((flags & (PG_buddy | PG_head)) && flags_order(flags) <= MAX_PAGE_ORDER)
+	if ((flags & (PG_buddy | PG_head | PG_pcp)) && flags_order(flags) <= MAX_PAGE_ORDER)
 		return 1UL << flags_order(flags);
 	return 1;
 }
@@ -1537,6 +1977,64 @@ static __printf(2, 3) void violation(struct inv_ctx *c, const char *fmt, ...)
 }
 
 /*
+ * Every CPU's lists of @zone: links, head flags, order and type per list,
+ * each count; returns the pages listed.
+ */
+static unsigned long check_zone_pcp(struct inv_ctx *c, struct zone *zone)
+{
+	unsigned long total = 0;
+
+	for (unsigned int cpu = 0; zone->per_cpu_pageset && cpu < pcp_nr_cpus; cpu++) {
+		struct per_cpu_pages *pcp = per_cpu_ptr(zone->per_cpu_pageset, cpu);
+		unsigned long pages = 0;
+
+		for (unsigned int pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+			unsigned int order = pindex_to_order(pindex);
+			int mt = (int)(pindex % MIGRATE_PCPTYPES);
+			uint32_t prev = NO_PFN, cur = pcp->head[pindex];
+			unsigned long listed = 0;
+
+			while (cur != NO_PFN) {
+				struct page *p;
+				uint32_t flags;
+
+				if (!zone_spans_pfn(zone, cur)) {
+					violation(c, "%s CPU %u pcp list %u: pfn %#x outside the zone",
+						  zone->name, cpu, pindex, cur);
+					break;
+				}
+				p = pfn_to_page(cur);
+				flags = page_flags(p);
+				if (!(flags & PG_pcp) || flags_order(flags) != order ||
+				    flags_mt(flags) != mt)
+					violation(c, "%s CPU %u pcp list %u: pfn %#x is not an order-%u "
+						  "type %d per-CPU block (flags %#x)", zone->name, cpu,
+						  pindex, cur, order, mt, flags);
+				if (p->buddy_prev != prev)
+					violation(c, "%s CPU %u pcp list %u: pfn %#x prev %#x, expected %#x",
+						  zone->name, cpu, pindex, cur, p->buddy_prev, prev);
+				if (++listed > zone->present_pages) {
+					violation(c, "%s CPU %u pcp list %u: loops", zone->name, cpu,
+						  pindex);
+					break;
+				}
+				pages += 1UL << order;
+				prev = cur;
+				cur = p->buddy_next;
+			}
+			if (pcp->tail[pindex] != prev)
+				violation(c, "%s CPU %u pcp list %u: tail %#x, last block %#x",
+					  zone->name, cpu, pindex, pcp->tail[pindex], prev);
+		}
+		if (pages != (unsigned long)pcp->count)
+			violation(c, "%s CPU %u: per-CPU lists hold %lu pages, count %d",
+				  zone->name, cpu, pages, pcp->count);
+		total += pages;
+	}
+	return total;
+}
+
+/*
  * Interior pages are not visited (that would touch all of mem_map); a stale
  * head inside a block is caught when a free list leads to it.
  */
@@ -1545,10 +2043,11 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 	unsigned long start = zone->zone_start_pfn, end = zone_end_pfn(zone);
 	unsigned long walk_blocks[NR_PAGE_ORDERS] = { 0 };
 	unsigned long free = 0, allocated = 0, reserved = 0, listed_pages = 0;
+	unsigned long pcp = 0, pcp_listed;
 	unsigned long pfn = start;
 
 	while (pfn < end) {
-		uint32_t flags;
+		uint32_t flags, kind;
 		unsigned int order;
 		unsigned long nr;
 
@@ -1566,8 +2065,8 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 			pfn++;
 			continue;
 		}
-		if (!(flags & (PG_buddy | PG_head)) || (flags & PG_reserved) ||
-		    ((flags & PG_buddy) && (flags & PG_head))) {
+		kind = flags & (PG_buddy | PG_head | PG_pcp);
+		if (!kind || (kind & (kind - 1)) || (flags & PG_reserved)) {
 			violation(c, "%s pfn %#lx: not a block head (flags %#x)",
 				  zone->name, pfn, flags);
 			pfn++;
@@ -1588,11 +2087,20 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 		if (flags & PG_buddy) {
 			free += nr;
 			walk_blocks[order]++;
+		} else if (flags & PG_pcp) {
+			if (order > PAGE_ALLOC_COSTLY_ORDER)
+				violation(c, "%s pfn %#lx: order-%u block on a per-CPU list",
+					  zone->name, pfn, order);
+			pcp += nr;
 		} else {
 			allocated += nr;
 		}
 		pfn += nr;
 	}
+	pcp_listed = check_zone_pcp(c, zone);
+	if (pcp != pcp_listed)
+		violation(c, "%s: %lu pages in per-CPU blocks, per-CPU lists hold %lu",
+			  zone->name, pcp, pcp_listed);
 
 	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
 		struct free_area *area = &zone->free_area[order];
@@ -1657,9 +2165,9 @@ static void check_zone(struct inv_ctx *c, struct zone *zone)
 	if (listed_pages != zone->free_pages)
 		violation(c, "%s: free lists hold %lu pages, free_pages %lu",
 			  zone->name, listed_pages, zone->free_pages);
-	if (free + allocated != zone->present_pages)
-		violation(c, "%s: %lu free + %lu allocated pages, present %lu",
-			  zone->name, free, allocated, zone->present_pages);
+	if (free + pcp + allocated != zone->present_pages)
+		violation(c, "%s: %lu free + %lu per-CPU + %lu allocated pages, present %lu",
+			  zone->name, free, pcp, allocated, zone->present_pages);
 	if (reserved + zone->present_pages != zone->spanned_pages)
 		violation(c, "%s: %lu reserved + %lu present pages, spanned %lu",
 			  zone->name, reserved, zone->present_pages, zone->spanned_pages);
@@ -1671,10 +2179,16 @@ long mem_check_invariants(FILE *log)
 
 	for (int i = 0; i < nr_zones; i++) {
 		struct zone *zone = zone_of(i);
+		unsigned int cpus = zone->per_cpu_pageset ? pcp_nr_cpus : 0;
 
+		/* pcp->lock before zone->lock, as the allocation paths nest them. */
+		for (unsigned int cpu = 0; cpu < cpus; cpu++)
+			spin_lock(&per_cpu_ptr(zone->per_cpu_pageset, cpu)->lock);
 		spin_lock(&zone->lock);
 		check_zone(&c, zone);
 		spin_unlock(&zone->lock);
+		for (unsigned int cpu = cpus; cpu-- > 0;)
+			spin_unlock(&per_cpu_ptr(zone->per_cpu_pageset, cpu)->lock);
 	}
 	if (c.violations > MAX_VIOLATIONS_SHOWN && log)
 		fprintf(log, "mem_check_invariants: %ld more violation(s) not shown\n",

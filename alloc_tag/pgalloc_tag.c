@@ -53,15 +53,19 @@ static void idx_to_ref(uint32_t idx, union codetag_ref *ref)
 	}
 }
 
-bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
-		      union pgtag_ref_handle *handle)
+/*
+ * The slot accessors are inlined into the allocator hooks below, which run
+ * on every allocation and free; the exported ones are the same code.
+ */
+static __always_inline bool __get_page_tag_ref(struct page *page, union codetag_ref *ref,
+					       union pgtag_ref_handle *handle)
 {
 	struct page_ext *page_ext;
 	union codetag_ref *tmp;
 
 	if (!page)
 		return false;
-	if (mem_profiling.compressed) {
+	if (unlikely(mem_profiling.compressed)) {
 		/* The slot always exists: no RCU, no early path (§2.4). */
 		SIM_POINT("read slot", &page->flags);
 		idx_to_ref(pgalloc_tag_flags_idx(page), ref);
@@ -78,9 +82,16 @@ bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
 	return true;
 }
 
-void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
+bool get_page_tag_ref(struct page *page, union codetag_ref *ref,
+		      union pgtag_ref_handle *handle)
 {
-	if (mem_profiling.compressed) {
+	return __get_page_tag_ref(page, ref, handle);
+}
+
+static __always_inline void __update_page_tag_ref(union pgtag_ref_handle handle,
+						  union codetag_ref *ref)
+{
+	if (unlikely(mem_profiling.compressed)) {
 		struct page *page = handle.page;
 		uint32_t idx, old, new;
 
@@ -99,6 +110,11 @@ void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
 	}
 	SIM_POINT("write slot", handle.ref);
 	WRITE_ONCE(handle.ref->ct, ref->ct);
+}
+
+void update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *ref)
+{
+	__update_page_tag_ref(handle, ref);
 }
 
 /*
@@ -125,11 +141,16 @@ bool try_update_page_tag_ref(union pgtag_ref_handle handle, union codetag_ref *o
 					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
-void put_page_tag_ref(union pgtag_ref_handle handle)
+static __always_inline void __put_page_tag_ref(union pgtag_ref_handle handle)
 {
-	if (mem_profiling.compressed)
+	if (unlikely(mem_profiling.compressed))
 		return;
 	page_ext_put(page_ext_from_codetag_ref(handle.ref));
+}
+
+void put_page_tag_ref(union pgtag_ref_handle handle)
+{
+	__put_page_tag_ref(handle);
 }
 
 void clear_page_tag_ref(struct page *page)
@@ -169,17 +190,18 @@ struct alloc_tag *pgalloc_tag_get(struct page *page)
 	return mem_alloc_profiling_enabled() ? __pgalloc_tag_get(page) : NULL;
 }
 
-static void __pgalloc_tag_add(struct page *page, struct task_struct *task,
-			      unsigned int nr, gfp_t gfp, unsigned int alloc_flags)
+static __always_inline void __pgalloc_tag_add(struct page *page, struct task_struct *task,
+					      unsigned int nr, gfp_t gfp,
+					      unsigned int alloc_flags)
 {
 	union pgtag_ref_handle handle;
 	union codetag_ref ref;
 
-	if (likely(get_page_tag_ref(page, &ref, &handle))) {
+	if (likely(__get_page_tag_ref(page, &ref, &handle))) {
 		alloc_tag_add(&ref, task->alloc_tag, PAGE_SIZE * nr);
 		sim_note("pfn %#lx slot := %s", page_to_pfn(page), codetag_ref_name(&ref));
-		update_page_tag_ref(handle, &ref);
-		put_page_tag_ref(handle);
+		__update_page_tag_ref(handle, &ref);
+		__put_page_tag_ref(handle);
 	} else {
 		sim_note("pfn %#lx has no page_ext slot: early RECORD", page_to_pfn(page));
 		/* No slot yet: remember the PFN so CLEAR can stamp it (§3). */
@@ -196,12 +218,12 @@ void pgalloc_tag_add(struct page *page, struct task_struct *task, unsigned int n
 		__pgalloc_tag_add(page, task, nr, gfp, alloc_flags);
 }
 
-void pgalloc_tag_sub(struct page *page, unsigned int nr)
+static __always_inline void __pgalloc_tag_sub(struct page *page, unsigned int nr)
 {
 	union pgtag_ref_handle handle;
 	union codetag_ref ref;
 
-	if (mem_alloc_profiling_enabled() && get_page_tag_ref(page, &ref, &handle)) {
+	if (mem_alloc_profiling_enabled() && __get_page_tag_ref(page, &ref, &handle)) {
 		sim_note("pfn %#lx slot %s: %s", page_to_pfn(page), codetag_ref_name(&ref),
 			 !ref.ct ? "nothing to subtract" : is_codetag_empty(&ref) ?
 			 "untagged, nothing subtracted" : "subtracted");
@@ -209,9 +231,14 @@ void pgalloc_tag_sub(struct page *page, unsigned int nr)
 		if (!ref.ct && current->freeing_tracking_page)
 			early_pfn_stat_inc(tracking_pages_freed_null);
 		alloc_tag_sub(&ref, PAGE_SIZE * nr);
-		update_page_tag_ref(handle, &ref);
-		put_page_tag_ref(handle);
+		__update_page_tag_ref(handle, &ref);
+		__put_page_tag_ref(handle);
 	}
+}
+
+void pgalloc_tag_sub(struct page *page, unsigned int nr)
+{
+	__pgalloc_tag_sub(page, nr);
 }
 
 void pgalloc_tag_sub_pages(struct alloc_tag *tag, unsigned int nr)
@@ -260,15 +287,17 @@ struct page_ext_operations page_alloc_tagging_ops = {
 	.init = init_page_alloc_tagging,
 };
 
+/* The hooks are the kernel's inline wrappers: one call from the allocator. */
 static void hook_post_alloc(struct page *page, unsigned int order, gfp_t gfp,
 			    unsigned int alloc_flags)
 {
-	pgalloc_tag_add(page, current, 1u << order, gfp, alloc_flags);
+	if (mem_alloc_profiling_enabled())
+		__pgalloc_tag_add(page, current, 1u << order, gfp, alloc_flags);
 }
 
 static void hook_free_prepare(struct page *page, unsigned int order)
 {
-	pgalloc_tag_sub(page, 1u << order);
+	__pgalloc_tag_sub(page, 1u << order);
 }
 
 const struct alloc_hooks pgalloc_tag_hooks = {
@@ -278,6 +307,7 @@ const struct alloc_hooks pgalloc_tag_hooks = {
 	.tag_sub_pages = pgalloc_tag_sub_pages,
 	.clear_tag_ref = clear_page_tag_ref,
 	.split = pgalloc_tag_split,
+	.key = &mem_profiling.enabled,
 };
 
 enum slot_state pgalloc_tag_peek(const struct page *page, struct alloc_tag **tag)

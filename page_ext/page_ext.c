@@ -145,13 +145,6 @@ struct page_ext *page_ext_get(const struct page *page)
 	return page_ext;
 }
 
-void page_ext_put(struct page_ext *page_ext)
-{
-	if (unlikely(!page_ext))
-		return;
-	rcu_read_unlock();
-}
-
 bool page_ext_section_published(unsigned long section_nr)
 {
 	return section_nr < nr_mem_sections &&

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "alloc/mm.h"
+#include "sim/core/rcu.h"
 
 /* One record per page; each client's data follows at its ->offset. */
 struct page_ext {
@@ -71,7 +72,14 @@ unsigned long page_ext_nr_sections(void);
 
 struct page_ext *lookup_page_ext(const struct page *page);
 struct page_ext *page_ext_get(const struct page *page);
-void page_ext_put(struct page_ext *page_ext);
+
+/* Leave the reader page_ext_get() entered; inline, as every tagged free uses it. */
+static inline void page_ext_put(struct page_ext *page_ext)
+{
+	if (unlikely(!page_ext))
+		return;
+	rcu_read_unlock();
+}
 
 static inline void *page_ext_data(struct page_ext *page_ext,
 				  const struct page_ext_operations *ops)

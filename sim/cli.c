@@ -96,6 +96,9 @@ static void usage(FILE *f)
 	      "                         the other zones keep at least 16M (default 0: none)\n"
 	      "  --compressed           tag references in spare page flags (mem_profiling=1,compressed):\n"
 	      "                         no page_ext client, so no early PFNs and no CLEAR\n"
+	      "  --pcp                  per-CPU page lists for orders 0..3 (the kernel's pcp): other\n"
+	      "                         PFNs and scheduling points than the default, which recorded\n"
+	      "                         schedules expect\n"
 	      "  --page-ext MODE        early | deferred: when page_ext_init() runs (default deferred)\n"
 	      "  --publish MODE         progressive | flat: how page_ext sections appear (default progressive)\n"
 	      "  --variant ID           early-PFN variant (default L6; see `bootsim variants`)\n"
@@ -151,7 +154,7 @@ enum {
 	OPT_SEED, OPT_JITTER, OPT_JSON, OPT_ALLOCINFO, OPT_LOG, OPT_QUIET,
 	OPT_NO_KMEMLEAK, OPT_NO_DEBUG, OPT_DEBUG_INV, OPT_BASE_EARLY, OPT_PER_CPU,
 	OPT_STACKS, OPT_STACK_PAGES, OPT_CHURN, OPT_CHURN_FREE, OPT_EARLY_FREE,
-	OPT_HELP, OPT_RECORD, OPT_BITS, OPT_MOVABLE, OPT_COMPRESSED,
+	OPT_HELP, OPT_RECORD, OPT_BITS, OPT_MOVABLE, OPT_COMPRESSED, OPT_PCP,
 	/* explore only */
 	OPT_SCENARIO, OPT_BOOT, OPT_TRACE, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
 	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
@@ -185,6 +188,7 @@ static const struct option boot_longopts[] = {
 	{ "bits", required_argument, NULL, OPT_BITS },
 	{ "movable", required_argument, NULL, OPT_MOVABLE },
 	{ "compressed", no_argument, NULL, OPT_COMPRESSED },
+	{ "pcp", no_argument, NULL, OPT_PCP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "scenario", required_argument, NULL, OPT_SCENARIO },
 	{ "boot", no_argument, NULL, OPT_BOOT },
@@ -303,6 +307,9 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			break;
 		case OPT_COMPRESSED:
 			opt->machine.compressed = true;
+			break;
+		case OPT_PCP:
+			opt->machine.pcp = true;
 			break;
 		case OPT_PAGE_EXT:
 			if (!strcasecmp(optarg, "early"))

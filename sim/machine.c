@@ -32,6 +32,7 @@ void machine_mem_params(const struct machine_config *cfg, struct mem_params *mp)
 		.bits_per_long = cfg->bits_per_long ? cfg->bits_per_long : 64,
 		.reserved_low_pages = 256,
 		.movable_bytes = cfg->movable_bytes,
+		.pcp = cfg->pcp,
 	};
 }
 

@@ -17,6 +17,8 @@ struct machine_config {
 	int bits_per_long;		/* 64 (default) or 32: x86-32 with HighMem */
 	unsigned long long movable_bytes;	/* ZONE_MOVABLE (movablecore=); 0: none */
 	bool compressed;		/* sysctl.vm.mem_profiling=1,compressed (§2.1) */
+	bool pcp;			/* per-CPU page lists (alloc/mm.h); off by default,
+					 * as recorded schedules expect */
 	enum page_ext_mode publish;	/* progressive (default) or flat */
 	bool kmemleak;
 	bool profiling_debug;		/* CONFIG_MEM_ALLOC_PROFILING_DEBUG */

@@ -143,10 +143,12 @@ void report_boot_text(FILE *out, const struct boot_options *opt,
 
 	human_bytes(mem, sizeof(mem), opt->machine.mem_bytes);
 	machine_extras(extras, sizeof(extras), &opt->machine);
-	fprintf(out, "bootsim boot: variant %s (%s), %u CPUs, %s%s, page_ext %s (%s)%s, seed %llu\n",
+	fprintf(out, "bootsim boot: variant %s (%s), %u CPUs, %s%s, page_ext %s (%s)%s%s, "
+		"seed %llu\n",
 		v->id, v->section, opt->machine.cpus, mem, extras, timing_name(opt->timing),
 		publish_name(opt->machine.publish),
 		opt->machine.compressed ? ", tags compressed in page flags" : "",
+		opt->machine.pcp ? ", per-CPU page lists" : "",
 		(unsigned long long)opt->seed);
 	nz = extra_zones(zs);
 	if (nz) {
@@ -268,7 +270,7 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 		opt->machine.kmemleak ? "true" : "false",
 		opt->machine.profiling_debug ? "true" : "false");
 	/* Only what differs from the default machine, so default output stays as it was. */
-	if (m->bits_per_long == 32 || m->movable_bytes || m->compressed) {
+	if (m->bits_per_long == 32 || m->movable_bytes || m->compressed || m->pcp) {
 		const char *sep = "    ";
 
 		if (m->bits_per_long == 32) {
@@ -279,8 +281,12 @@ void report_boot_json(FILE *out, const struct boot_options *opt,
 			fprintf(out, "%s\"movable_bytes\": %llu", sep, m->movable_bytes);
 			sep = ", ";
 		}
-		if (m->compressed)
+		if (m->compressed) {
 			fprintf(out, "%s\"compressed\": true", sep);
+			sep = ", ";
+		}
+		if (m->pcp)
+			fprintf(out, "%s\"pcp\": true", sep);
 		fputs(",\n", out);
 	}
 	fprintf(out, "    \"workload\": {\"base_early\": %u, \"per_cpu_early\": %g, "

@@ -1571,9 +1571,6 @@ static void run_free(struct scenario_run *run)
 	if (run->events)
 		for (unsigned int e = 0; e < sc->events.n; e++)
 			sim_event_destroy(&run->events[e]);
-	if (run->locks)
-		for (unsigned int l = 0; l < sc->locks.n; l++)
-			pthread_mutex_destroy(&run->locks[l].mutex);
 	sim_event_destroy(&run->smp_go);
 	sim_event_destroy(&run->secondaries_done);
 	pthread_mutex_destroy(&run->groups_lock);

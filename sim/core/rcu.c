@@ -4,6 +4,22 @@
  * task as well, so might_sleep() can tell a blocking allocation inside a read
  * section (D11).
  */
+/*
+ * The inline read-side of urcu-memb (LGPL, allowed in a GPL program): the
+ * library's out-of-line calls reach the reader's TLS through
+ * __tls_get_addr(), and page_ext_get()/put() run on every tagged page.
+ * Not under ThreadSanitizer: urcu synchronises readers with plain volatile
+ * accesses (urcu_common_wake_up_gp()'s futex word), which TSan would report
+ * once they are compiled into instrumented code; the library is not.
+ */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BOOTSIM_TSAN 1
+#endif
+#endif
+#if !defined(__SANITIZE_THREAD__) && !defined(BOOTSIM_TSAN)
+#define _LGPL_SOURCE
+#endif
 #include <urcu/urcu-memb.h>
 
 #include "sched.h"
@@ -23,6 +39,12 @@
  */
 static __thread bool rcu_registered;
 
+/* As in spinlock.c: the free backend pays one predictable branch. */
+static __always_inline bool ctl_rcu(void)
+{
+	return unlikely(sim_sched_hooked) && sim_ctl_on_cpu();
+}
+
 static void ensure_registered(void)
 {
 	if (unlikely(!rcu_registered))
@@ -32,7 +54,7 @@ static void ensure_registered(void)
 
 void rcu_read_lock(void)
 {
-	if (sim_ctl_on_cpu()) {
+	if (ctl_rcu()) {
 		SIM_CTL_POINT("rcu_read_lock");
 
 		sim_ctl_rcu_read_lock(&__pt);
@@ -46,7 +68,7 @@ void rcu_read_lock(void)
 
 void rcu_read_unlock(void)
 {
-	if (sim_ctl_on_cpu()) {
+	if (ctl_rcu()) {
 		SIM_CTL_POINT("rcu_read_unlock");
 
 		sim_ctl_rcu_read_unlock(&__pt);
@@ -59,7 +81,7 @@ void rcu_read_unlock(void)
 
 void synchronize_rcu(void)
 {
-	if (sim_ctl_on_cpu()) {
+	if (ctl_rcu()) {
 		SIM_CTL_POINT("synchronize_rcu");
 
 		sim_ctl_synchronize_rcu(&__pt);

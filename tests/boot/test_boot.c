@@ -47,17 +47,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long long mem)
+static void run_boot_pcp(unsigned int cpus, enum boot_timing timing, unsigned long long mem,
+			 bool pcp)
 {
 	char err[256];
 
 	boot_options_defaults(&opt);
 	opt.machine.cpus = cpus;
 	opt.machine.mem_bytes = mem;
+	opt.machine.pcp = pcp;
 	opt.timing = timing;
 	opt.log = NULL;
 	assert_int_equal(boot_run(&opt, &res, err, sizeof(err)), 0);
 	booted = true;
+}
+
+static void run_boot(unsigned int cpus, enum boot_timing timing, unsigned long long mem)
+{
+	run_boot_pcp(cpus, timing, mem, false);
 }
 
 static long expected_allocs_before_page_ext(unsigned int cpus)
@@ -140,18 +147,21 @@ static void test_pool_pages_grow_with_cpus(void **s)
 /*
  * Early and churn pages freed while page_ext_init() runs: whether a free
  * lands in a D8 window depends on timing, so only the timing-independent
- * oracles are asserted, and leaks only as D13 or D7 explain them.
+ * oracles are asserted, and leaks only as D13 or D7 explain them.  With
+ * @pcp the 8 threads free into and allocate from per-CPU lists at once,
+ * which the TSan run of this suite checks; pages left on the lists at the
+ * end are free to every oracle.
  */
-static void test_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+static void boot_with_window_frees(bool pcp)
 {
 	const struct oracle_results *o = &res.oracles;
 	int64_t d7_calls = 0;
 	char err[256];
 
-	(void)s;
 	boot_options_defaults(&opt);
 	opt.machine.cpus = 8;
 	opt.machine.mem_bytes = 8ULL << 30;
+	opt.machine.pcp = pcp;
 	opt.wl.early_free_pct = 5;
 	opt.wl.churn_free_pct = 40;
 	opt.wl.churn_ops = 20000;
@@ -174,6 +184,18 @@ static void test_frees_inside_the_window_keep_allocator_and_accounting_consisten
 	/* the only warning a window free can cause is D8's */
 	assert_int_equal(o->warnings, sim_warn_count_fmt("alloc_tag was not set"));
 	finish_boot();
+}
+
+static void test_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+{
+	(void)s;
+	boot_with_window_frees(false);
+}
+
+static void test_pcp_frees_inside_the_window_keep_allocator_and_accounting_consistent(void **s)
+{
+	(void)s;
+	boot_with_window_frees(true);
 }
 
 /*
@@ -205,6 +227,15 @@ static void test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn
 	assert_true(res.allocs > 7 * 4000 / 2);
 	assert_int_equal(res.alloc_failures, 0);
 	assert_false(o->fired);
+	finish_boot();
+}
+
+/* Per-CPU page lists (--pcp): other PFNs, the same oracles. */
+static void test_pcp_deferred_boot_8_cpus_is_clean_but_d13(void **s)
+{
+	(void)s;
+	run_boot_pcp(8, BOOT_PAGE_EXT_DEFERRED, 8ULL << 30, true);
+	assert_l6_boot_clean_but_d13(8);
 	finish_boot();
 }
 
@@ -319,6 +350,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_pool_pages_grow_with_cpus, teardown),
 		cmocka_unit_test_teardown(test_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_compressed_boot_8_cpus_with_churn_is_clean_and_has_no_early_pfn, teardown),
+		cmocka_unit_test_teardown(test_pcp_deferred_boot_8_cpus_is_clean_but_d13, teardown),
+		cmocka_unit_test_teardown(test_pcp_frees_inside_the_window_keep_allocator_and_accounting_consistent, teardown),
 		cmocka_unit_test_teardown(test_32bit_deferred_boot_4_cpus_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_deferred_boot_with_a_movable_zone_is_clean_but_d13, teardown),
 		cmocka_unit_test_teardown(test_recorded_8_cpu_boot_with_churn_traces_every_allocator_call, teardown),

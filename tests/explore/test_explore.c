@@ -23,18 +23,18 @@ struct run {
 	size_t out_len, err_len;
 };
 
-static void run_cli(struct run *r, const char *first, ...)
+/* bootsim with @args (NULL-terminated), then @extra (NULL-terminated, or NULL). */
+static void run_cli_args(struct run *r, const char *const *args, const char *const *extra)
 {
 	char *argv[64];
 	int argc = 0;
 	FILE *out, *err;
-	va_list ap;
 
 	argv[argc++] = "bootsim";
-	va_start(ap, first);
-	for (const char *a = first; a; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
-	va_end(ap);
+	for (; args && *args; args++)
+		argv[argc++] = (char *)*args;
+	for (; extra && *extra; extra++)
+		argv[argc++] = (char *)*extra;
 	argv[argc] = NULL;
 	out = open_memstream(&r->out, &r->out_len);
 	err = open_memstream(&r->err, &r->err_len);
@@ -43,6 +43,20 @@ static void run_cli(struct run *r, const char *first, ...)
 	r->status = bootsim_main(argc, argv, out, err);
 	fclose(out);
 	fclose(err);
+}
+
+static void run_cli(struct run *r, const char *first, ...)
+{
+	const char *args[64];
+	int n = 0;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a; a = va_arg(ap, const char *))
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	run_cli_args(r, args, NULL);
 }
 
 static void run_free(struct run *r)
@@ -112,29 +126,61 @@ static void test_dfs_finds_the_d7_lost_reference_on_l6(void **state)
 	run_free(&r);
 }
 
+/*
+ * Run @machine (the explore arguments that name the machine) with @found's
+ * printed schedule: from the finding on, the reports are the same bytes.
+ */
+static void assert_schedule_replays(const struct run *found, const char *const *machine)
+{
+	struct run replay;
+	const char *schedule[3] = { "--schedule", NULL, NULL };
+
+	assert_int_equal(found->status, 1);
+	schedule[1] = line_value(found->out, "\nschedule: ");
+	assert_non_null(schedule[1]);
+	run_cli_args(&replay, machine, schedule);
+	assert_int_equal(replay.status, 1);
+	assert_non_null(strstr(replay.out, "finding: "));
+	assert_string_equal(strstr(found->out, "finding: "), strstr(replay.out, "finding: "));
+	free((char *)schedule[1]);
+	run_free(&replay);
+}
+
 static void test_printed_schedule_replays_the_identical_finding(void **state)
 {
-	struct run found, replay;
-	char *schedule;
+	static const char *const machine[] = {
+		"explore", "--scenario", "d7-clear-vs-alloc", NULL,
+	};
+	struct run found;
 
 	run_cli(&found, "explore", "--scenario", "d7-clear-vs-alloc", "--strategy", "dfs",
 		"--preemptions", "1", "--no-progress", NULL);
-	assert_int_equal(found.status, 1);
-	schedule = line_value(found.out, "\nschedule: ");
-	assert_non_null(schedule);
-
 	/* exactly the printed replay command */
 	assert_non_null(strstr(found.out, "replay: bootsim explore --scenario d7-clear-vs-alloc "
 			       "--schedule"));
-	run_cli(&replay, "explore", "--scenario", "d7-clear-vs-alloc", "--schedule", schedule,
-		NULL);
-	assert_int_equal(replay.status, 1);
-	/* from the finding on, the reports are the same bytes */
-	assert_non_null(strstr(replay.out, "finding: "));
-	assert_string_equal(strstr(found.out, "finding: "), strstr(replay.out, "finding: "));
-	free(schedule);
+	assert_schedule_replays(&found, machine);
 	run_free(&found);
-	run_free(&replay);
+}
+
+/*
+ * Per-CPU page lists under the controlled backend: the pcp lock is a
+ * trylock point like any spinlock, so a --pcp boot explores and its printed
+ * schedule (which carries --pcp) replays to the identical report.
+ */
+static void test_pcp_boot_schedule_replays_the_identical_finding(void **state)
+{
+	static const char *const machine[] = {
+		"explore", "--boot", "--pcp", "--mem", "256M", "--cpus", "2", "--variant", "L6",
+		NULL,
+	};
+	static const char *const search[] = { "--runs", "200", "--no-progress", NULL };
+	struct run found;
+
+	run_cli_args(&found, machine, search);
+	assert_non_null(strstr(found.out, "\"alloc_tag was not set\""));
+	assert_non_null(strstr(found.out, "replay: bootsim explore --boot --pcp --mem 256M"));
+	assert_schedule_replays(&found, machine);
+	run_free(&found);
 }
 
 static void test_dfs_exhausts_a_scenario_without_a_defect(void **state)
@@ -391,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_pct_finds_the_d7_lost_reference_on_l6),
 		cmocka_unit_test(test_dfs_finds_the_d7_lost_reference_on_l6),
 		cmocka_unit_test(test_printed_schedule_replays_the_identical_finding),
+		cmocka_unit_test(test_pcp_boot_schedule_replays_the_identical_finding),
 		cmocka_unit_test(test_dfs_exhausts_a_scenario_without_a_defect),
 		cmocka_unit_test(test_dfs_shards_split_the_tree_without_overlap),
 		cmocka_unit_test(test_abba_scenario_is_reported_as_a_deadlock_not_a_hang),
