@@ -113,6 +113,11 @@ void sim_set_jitter(unsigned int max_ns, unsigned long long seed);
 int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
 /* Wait for every CPU thread started with sim_cpu_start(). */
 void sim_cpu_join_all(void);
+/*
+ * Under the controlled backend the CPU threads outlive an execution, parked
+ * for the next one (sched.c); this ends them.  Not while CPUs run.
+ */
+void sim_cpu_pool_stop(void);
 
 /* Bind the calling host thread to a simulated CPU for the duration of @fn. */
 void sim_run_as_cpu(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
