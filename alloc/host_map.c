@@ -37,7 +37,7 @@ struct hm_scan_arg {
 #define HM_PAGEMAP_SCAN		_IOWR('f', 16, struct hm_scan_arg)
 
 #define CACHE_SLOTS	4
-#define SCAN_VEC	64
+#define SCAN_VEC	256
 
 struct kept {
 	void *addr;
