@@ -50,6 +50,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@
 #define SLOTS_RECS_BYTES (256UL << 20)
 /* Sleep slices: how soon a death nobody reported (SIGKILL) is seen. */
 #define SLICE_MS	100
+#define PIN_PERIOD_S	0.1
 
 struct shm_pipe {
 	uint32_t produced;
@@ -523,23 +525,44 @@ static void worker_publish(struct explorer *x, uint32_t produced, bool last)
 /*
  * The search, run ahead of the parent: the same plans from the same
  * strategy (x->strategy, copied by the fork), the same stop rule.
+ *
+ * Only one thread of the worker runs at a time, yet each hand-over between
+ * its threads woke the next one on whichever host CPU was idle: an IPI and,
+ * in a VM, a halted vCPU to wake, per scheduling switch.  Pinned to one host
+ * CPU, a hand-over is a plain context switch.  Every PIN_PERIOD_S the worker
+ * runs one execution unpinned and pins itself again where the scheduler
+ * woke it, so it moves off a CPU that other work has taken.
  */
 static void worker_search(struct explorer *x)
 {
 	struct strategy *s = x->strategy;
 	uint32_t seq = x->pipe->produced;
 	struct exec_plan plan;
+	double pinned_until = 0;
+	bool pinned = false;
 
 	while (strategy_next(s, &plan)) {
 		bool stop;
+		double t;
 
 		if (!worker_wait_slot(x, seq))
 			_exit(0);
 		use_slot(x, seq % x->nr_slots);
 		prepare_slot(x, &plan, false);
-		x->head->t_start = now_s();
+		t = now_s();
+		if (pinned && t >= pinned_until) {
+			sim_cpu_pool_pin(-1);
+			pinned = false;
+		}
+		x->head->t_start = t;
 		__atomic_store_n(&x->head->started, (uint64_t)seq + 1, __ATOMIC_RELEASE);
 		worker_run_one(x);
+		if (!pinned) {
+			/* a failure leaves the threads where they were: no harm */
+			sim_cpu_pool_pin(sched_getcpu());
+			pinned = true;
+			pinned_until = t + PIN_PERIOD_S;
+		}
 		strategy_feedback(s, x->recs, recorded_decisions(x));
 		stop = x->head->status == EXEC_ERROR ||
 		       (plan.counted && !x->opt->all && is_finding(x));

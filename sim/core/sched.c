@@ -146,6 +146,8 @@ static pthread_mutex_t cpu_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cpu_thread **pool;
 static unsigned int pool_size;
 static bool pool_atfork_done;
+static cpu_set_t pool_wide;		/* affinity before sim_cpu_pool_pin() */
+static bool pool_wide_saved;
 
 static void bind_task(struct task_struct *task, int cpu, const char *comm, int pid)
 {
@@ -241,6 +243,7 @@ static void pool_atfork_child(void)
 	free(pool);
 	pool = NULL;
 	pool_size = 0;
+	pool_wide_saved = false;
 }
 
 static struct cpu_thread *pool_get(int cpu)
@@ -275,6 +278,31 @@ static struct cpu_thread *pool_get(int cpu)
 	}
 	pool[cpu] = ct;
 	return ct;
+}
+
+int sim_cpu_pool_pin(int host_cpu)
+{
+	const cpu_set_t *set = &pool_wide;
+	cpu_set_t one;
+	int err;
+
+	if (!pool_wide_saved) {
+		if (host_cpu < 0)
+			return 0;
+		if (sched_getaffinity(0, sizeof(pool_wide), &pool_wide))
+			return errno;
+		pool_wide_saved = true;
+	}
+	if (host_cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(host_cpu, &one);
+		set = &one;
+	}
+	err = pthread_setaffinity_np(pthread_self(), sizeof(*set), set);
+	for (unsigned int i = 0; i < pool_size && !err; i++)
+		if (pool[i])
+			err = pthread_setaffinity_np(pool[i]->thread, sizeof(*set), set);
+	return err;
 }
 
 void sim_cpu_pool_stop(void)

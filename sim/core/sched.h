@@ -118,6 +118,12 @@ void sim_cpu_join_all(void);
  * for the next one (sched.c); this ends them.  Not while CPUs run.
  */
 void sim_cpu_pool_stop(void);
+/*
+ * Pin the calling thread and the pooled CPU threads to host CPU @host_cpu
+ * (only one of them runs at a time, so hand-overs stay on that CPU), or,
+ * with -1, give them back the affinity they had before.  Returns 0 or errno.
+ */
+int sim_cpu_pool_pin(int host_cpu);
 
 /* Bind the calling host thread to a simulated CPU for the duration of @fn. */
 void sim_run_as_cpu(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
