@@ -33,8 +33,12 @@
  *
  *   | API                        | caller                                     |
  *   |----------------------------|--------------------------------------------|
- *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU threads alive          |
+ *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU running (CPU threads   |
+ *   |                            | parked in sched.c's pool between runs)     |
  *   | sim_ctl_run                | host thread, after sim_cpu_start() of all  |
+ *   | sim_ctl_cpu_register       | host thread, from sim_cpu_start()          |
+ *   | sim_ctl_cpu_exit           | the CPU's thread, its last access to the   |
+ *   |                            | execution: the thread may then be reused   |
  *   | sim_ctl_point & co.        | the running CPU thread (via the shim)      |
  *   | sim_ctl_describe_cpus      | any thread, CPUs parked or aborted         |
  */

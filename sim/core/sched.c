@@ -129,7 +129,7 @@ struct cpu_thread {
 	struct cpu_thread *next;
 	/* pooled (controlled backend) threads only */
 	sem_t baton;
-	bool quit;
+	void *alt_stack;
 };
 
 static struct cpu_thread *cpu_threads;
@@ -199,17 +199,15 @@ static void *cpu_thread_main(void *p)
 	return NULL;
 }
 
-/* A pooled thread: one controlled execution per wake-up, until told to quit. */
+/* A pooled thread: one controlled execution per first wake-up, for ever. */
 static void *pool_thread_main(void *p)
 {
 	struct cpu_thread *ct = p;
-	void *alt = alt_stack_on();
 
+	ct->alt_stack = alt_stack_on();
 	for (;;) {
 		while (sem_wait(&ct->baton) && errno == EINTR)
 			;
-		if (ct->quit)
-			break;
 		/* As a fresh thread would start. */
 		sim_current_task = &ct->task;
 		jitter_rng_ready = false;
@@ -218,7 +216,6 @@ static void *pool_thread_main(void *p)
 		sim_ctl_cpu_exit(ct->task.cpu);
 		sim_current_task = NULL;
 	}
-	alt_stack_off(alt);
 	return NULL;
 }
 
@@ -303,24 +300,6 @@ int sim_cpu_pool_pin(int host_cpu)
 		if (pool[i])
 			err = pthread_setaffinity_np(pool[i]->thread, sizeof(*set), set);
 	return err;
-}
-
-void sim_cpu_pool_stop(void)
-{
-	for (unsigned int i = 0; i < pool_size; i++) {
-		struct cpu_thread *ct = pool[i];
-
-		if (!ct)
-			continue;
-		ct->quit = true;
-		sem_post(&ct->baton);
-		pthread_join(ct->thread, NULL);
-		sem_destroy(&ct->baton);
-		free(ct);
-	}
-	free(pool);
-	pool = NULL;
-	pool_size = 0;
 }
 
 int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)

@@ -19,7 +19,10 @@
  *   | API                      | callable from            | notes                       |
  *   |--------------------------|--------------------------|-----------------------------|
  *   | current, smp_processor_id| any thread               | host threads get a stub task|
- *   | sim_cpu_start/join       | the machine owner        | one thread per CPU          |
+ *   | sim_cpu_start/join       | the machine owner        | one thread per CPU; under   |
+ *   |                          |                          | controlled, CPU n's thread  |
+ *   |                          |                          | is kept for the next run    |
+ *   | sim_cpu_pool_pin         | the machine owner        | no CPU running              |
  *   | SIM_POINT                | simulated CPU threads    | no-op unless hooked         |
  *   | sim_points_off/on        | a CPU thread             | nestable; bookkeeping code  |
  *   |                          |                          | (oracles) makes no decisions|
@@ -113,11 +116,6 @@ void sim_set_jitter(unsigned int max_ns, unsigned long long seed);
 int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
 /* Wait for every CPU thread started with sim_cpu_start(). */
 void sim_cpu_join_all(void);
-/*
- * Under the controlled backend the CPU threads outlive an execution, parked
- * for the next one (sched.c); this ends them.  Not while CPUs run.
- */
-void sim_cpu_pool_stop(void);
 /*
  * Pin the calling thread and the pooled CPU threads to host CPU @host_cpu
  * (only one of them runs at a time, so hand-overs stay on that CPU), or,
