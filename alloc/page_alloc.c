@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host_map.h"
 #include "mm.h"
 #include "sim/core/percpu.h"
 #include "sim/core/printk.h"
@@ -1624,10 +1625,8 @@ static void mem_release(void)
 		free(zone->per_cpu_pageset);
 	}
 	memset(deferred, 0, sizeof(deferred));
-	if (pgdat->phys && pgdat->phys != MAP_FAILED)
-		munmap(pgdat->phys, pgdat->phys_bytes);
-	if (pgdat->mem_map && pgdat->mem_map != MAP_FAILED)
-		munmap(pgdat->mem_map, pgdat->mem_map_bytes);
+	host_map_put(pgdat->phys, pgdat->phys_bytes);
+	host_map_put(pgdat->mem_map, pgdat->mem_map_bytes);
 	free(pgdat->pageblock_mt);
 	memset(pgdat, 0, sizeof(*pgdat));
 	max_pfn = 0;
@@ -1744,12 +1743,10 @@ int mem_setup(const struct mem_params *params)
 	pgdat->mem_map_bytes = pages * sizeof(struct page);
 	nr_pageblocks = pages >> pageblock_order;
 
-	pgdat->phys = mmap(NULL, pgdat->phys_bytes, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	pgdat->phys = host_map_get(pgdat->phys_bytes);
 	if (pgdat->phys == MAP_FAILED)
 		goto fail;
-	pgdat->mem_map = mmap(NULL, pgdat->mem_map_bytes, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	pgdat->mem_map = host_map_get(pgdat->mem_map_bytes);
 	if (pgdat->mem_map == MAP_FAILED)
 		goto fail;
 	pgdat->pageblock_mt = calloc(nr_pageblocks, 1);

@@ -7,13 +7,40 @@
  *
  *   | part        | written by | holds                                      |
  *   |-------------|------------|--------------------------------------------|
- *   | head        | both       | plan in; status, signature, error out      |
- *   | prefix[]    | parent     | forced choices of the plan                 |
- *   | recs[]      | worker     | every decision (DFS feedback, schedules)   |
- *   | pts[]       | worker     | point passed at each decision (traced run) |
- *   | ring[][]    | worker     | last points per CPU (oops reports)         |
- *   | comm[][16]  | worker     | task name per CPU (traced run)             |
- *   | arena       | worker     | notes and log lines (traced run)           |
+ *   | pipe        | both       | the search's produced/consumed counters    |
+ *   | slot 0:     |            |                                            |
+ *   |  head       | both       | plan in; status, signature, error out      |
+ *   |  prefix[]   | parent     | forced choices of the plan                 |
+ *   |  recs[]     | worker     | every decision (DFS feedback, schedules)   |
+ *   |  pts[]      | worker     | point passed at each decision (traced run) |
+ *   |  ring[][]   | worker     | last points per CPU (oops reports)         |
+ *   |  comm[][16] | worker     | task name per CPU (traced run)             |
+ *   |  arena      | worker     | notes and log lines (traced run)           |
+ *   | slot 1..n-1 | worker     | head, recs[], ring[][] of a search slot    |
+ *
+ * Two ways to run: execute() hands the worker one plan through a pipe and
+ * waits for it (the probe, shrinking, traced replays); the search loop
+ * pipelines instead.  The worker is forked with the parent's strategy, so
+ * it computes the same plans as the parent: it runs them back to back and
+ * publishes execution seq in slot seq % nr_slots, while the parent, on the
+ * other host CPU, takes the slots in order, feeds its own copy of the
+ * strategy and counts, as if it had run them one by one.  The two copies
+ * stop at the same execution (plans run out, a finding without --all, an
+ * error).  When the worker dies, the parent finishes that slot as a
+ * crash, abort or hang, and forks a new worker from its strategy, which is
+ * then exactly where the dead worker's was.
+ *
+ *   | pipe word   | written by | meaning                                    |
+ *   |-------------|------------|--------------------------------------------|
+ *   | produced    | worker     | executions published (slot complete)       |
+ *   | consumed    | parent     | executions the parent is done with         |
+ *   | parent_want | parent     | asleep until produced reaches it (0: awake)|
+ *   | worker_want | worker     | asleep until consumed reaches it (0: awake)|
+ *   | done        | worker     | its search loop ended                      |
+ *
+ * Both sleep on the other's counter with FUTEX_WAIT and are woken only when
+ * what they wait for arrived, so a search costs no system call per
+ * execution between the two processes.
  *
  * The worker writes its status before it can die, so the parent can always
  * tell a finished execution, a modelled abort (deadlock, step budget,
@@ -21,12 +48,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +73,24 @@
 #define RING		8
 #define ARENA_BYTES	(64UL << 20)
 #define SHRINK_BUDGET	300
+/*
+ * Search slots: at most MAX_SLOTS, the recs[] of slots 1.. within
+ * SLOTS_RECS_BYTES (9 slots at the default --max-steps).  The parent sleeps
+ * until half of them wait for it, so it wakes every few executions.
+ */
+#define MAX_SLOTS	16
+#define SLOTS_RECS_BYTES (256UL << 20)
+/* Sleep slices: how soon a death nobody reported (SIGKILL) is seen. */
+#define SLICE_MS	100
+#define PIN_PERIOD_S	0.1
+
+struct shm_pipe {
+	uint32_t produced;
+	uint32_t consumed;
+	uint32_t parent_want;
+	uint32_t worker_want;
+	uint32_t done;
+};
 
 struct shm_head {
 	/* in */
@@ -62,6 +110,8 @@ struct shm_head {
 	size_t json_off, json_len;		/* oracle JSON fields (traced) */
 	char signature[512];
 	struct exec_summary summary;	/* filled by the worker when it returns */
+	uint64_t started;		/* search: 1 + the execution begun here, 0: none */
+	double t_start;			/* search: when the worker began it */
 	char error[512];
 	char desc[4096];
 };
@@ -75,26 +125,73 @@ struct arena_event {
 	char text[];
 };
 
+/* The per-execution parts of the shared region that a search slot repeats. */
+struct slot {
+	struct shm_head *head;
+	struct decision_rec *recs;
+	const struct sim_point **ring;
+	unsigned int *ring_pos;
+};
+
 struct explorer {
 	const struct explore_options *opt;
 	unsigned int nr_cpus;
 	unsigned long cap;			/* decisions kept */
 	void *map;
 	size_t map_size;
+	struct shm_pipe *pipe;
+	struct slot slots[MAX_SLOTS];
+	unsigned int nr_slots;
+	/* the slot in use: slot 0 but in the search */
 	struct shm_head *head;
-	uint16_t *prefix;
 	struct decision_rec *recs;
-	const struct sim_point **pts;
 	const struct sim_point **ring;		/* [cpu][RING] */
 	unsigned int *ring_pos;
+	/* slot 0 only */
+	uint16_t *prefix;
+	const struct sim_point **pts;
 	char (*comm)[16];
 	char *arena;
 	/* worker */
 	pid_t pid;
 	int req_fd, resp_fd;
+	struct strategy *strategy;		/* forked with it: the worker searches */
+	pid_t parent_pid;
 	/* in the worker only */
 	struct chooser *chooser;
 };
+
+static void use_slot(struct explorer *x, unsigned int i)
+{
+	x->head = x->slots[i].head;
+	x->recs = x->slots[i].recs;
+	x->ring = x->slots[i].ring;
+	x->ring_pos = x->slots[i].ring_pos;
+}
+
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+/* Sleep while *@word == @val, at most @ms; the word is shared with the other process. */
+static void futex_wait_ms(uint32_t *word, uint32_t val, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	futex(word, FUTEX_WAIT, val, &ts);
+}
+
+static void futex_wake_all(uint32_t *word)
+{
+	futex(word, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+/* @a is at or past @b, for counters that may wrap. */
+static bool seq_reached(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
 
 /* ---- the worker ------------------------------------------------------ */
 
@@ -177,6 +274,7 @@ static __noreturn void worker_abort(void *priv, enum sim_ctl_abort why)
 	x->head->why = why;
 	sim_ctl_describe_cpus(x->head->desc, sizeof(x->head->desc));
 	__atomic_store_n(&x->head->status, EXEC_ABORTED, __ATOMIC_RELEASE);
+	futex_wake_all(&x->pipe->produced);
 	_exit(0);
 }
 
@@ -188,6 +286,7 @@ static void worker_crash(int sig)
 	x->head->signal = sig;
 	sim_ctl_describe_cpus(x->head->desc, sizeof(x->head->desc));
 	__atomic_store_n(&x->head->status, EXEC_CRASHED, __ATOMIC_RELEASE);
+	futex_wake_all(&x->pipe->produced);
 	_exit(128 + sig);
 }
 
@@ -373,6 +472,114 @@ static void worker_install_handlers(struct explorer *x)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+static double now_s(void);
+static bool is_finding(const struct explorer *x);
+static size_t recorded_decisions(const struct explorer *x);
+
+/* Fill the slot in use with @plan, before the worker runs it. */
+static void prepare_slot(struct explorer *x, const struct exec_plan *plan, bool traced)
+{
+	struct shm_head *h = x->head;
+
+	memset(h, 0, sizeof(*h));
+	h->plan = *plan;
+	h->plan.prefix = NULL;
+	if (plan->prefix_len > x->cap)
+		h->plan.prefix_len = x->cap;
+	if (h->plan.prefix_len)
+		memcpy(x->prefix, plan->prefix, h->plan.prefix_len * sizeof(uint16_t));
+	h->traced = traced;
+	h->running = -1;
+	memset(x->ring_pos, 0, x->nr_cpus * sizeof(unsigned int));
+	memset(x->comm, 0, x->nr_cpus * 16);
+	h->status = EXEC_RUNNING;
+}
+
+/* Until slot @seq may be written; false if the parent is gone. */
+static bool worker_wait_slot(struct explorer *x, uint32_t seq)
+{
+	struct shm_pipe *p = x->pipe;
+
+	for (;;) {
+		uint32_t freed = __atomic_load_n(&p->consumed, __ATOMIC_ACQUIRE);
+
+		if (seq - freed < x->nr_slots)
+			return true;
+		__atomic_store_n(&p->worker_want, seq - x->nr_slots + 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		futex_wait_ms(&p->consumed, freed, SLICE_MS);
+		__atomic_store_n(&p->worker_want, 0, __ATOMIC_RELAXED);
+		if (getppid() != x->parent_pid)
+			return false;
+	}
+}
+
+/* @produced executions are in their slots; @last: and no more will come. */
+static void worker_publish(struct explorer *x, uint32_t produced, bool last)
+{
+	struct shm_pipe *p = x->pipe;
+	uint32_t want;
+
+	__atomic_store_n(&p->produced, produced, __ATOMIC_SEQ_CST);
+	if (last)
+		__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	want = __atomic_load_n(&p->parent_want, __ATOMIC_SEQ_CST);
+	if (last || (want && seq_reached(produced, want)))
+		futex_wake_all(&p->produced);
+}
+
+/*
+ * The search, run ahead of the parent: the same plans from the same
+ * strategy (x->strategy, copied by the fork), the same stop rule.
+ *
+ * Only one thread of the worker runs at a time, yet each hand-over between
+ * its threads woke the next one on whichever host CPU was idle: an IPI and,
+ * in a VM, a halted vCPU to wake, per scheduling switch.  Pinned to one host
+ * CPU, a hand-over is a plain context switch.  Every PIN_PERIOD_S the worker
+ * runs one execution unpinned and pins itself again where the scheduler
+ * woke it, so it moves off a CPU that other work has taken.
+ */
+static void worker_search(struct explorer *x)
+{
+	struct strategy *s = x->strategy;
+	uint32_t seq = x->pipe->produced;
+	struct exec_plan plan;
+	double pinned_until = 0;
+	bool pinned = false;
+
+	while (strategy_next(s, &plan)) {
+		bool stop;
+		double t;
+
+		if (!worker_wait_slot(x, seq))
+			_exit(0);
+		use_slot(x, seq % x->nr_slots);
+		prepare_slot(x, &plan, false);
+		t = now_s();
+		if (pinned && t >= pinned_until) {
+			sim_cpu_pool_pin(-1);
+			pinned = false;
+		}
+		x->head->t_start = t;
+		__atomic_store_n(&x->head->started, (uint64_t)seq + 1, __ATOMIC_RELEASE);
+		worker_run_one(x);
+		if (!pinned) {
+			/* a failure leaves the threads where they were: no harm */
+			sim_cpu_pool_pin(sched_getcpu());
+			pinned = true;
+			pinned_until = t + PIN_PERIOD_S;
+		}
+		strategy_feedback(s, x->recs, recorded_decisions(x));
+		stop = x->head->status == EXEC_ERROR ||
+		       (plan.counted && !x->opt->all && is_finding(x));
+		worker_publish(x, ++seq, stop);
+		if (stop)
+			return;
+	}
+	worker_publish(x, seq, true);
+}
+
 static __noreturn void worker_main(struct explorer *x)
 {
 	worker_install_handlers(x);
@@ -381,6 +588,11 @@ static __noreturn void worker_main(struct explorer *x)
 
 		if (read(x->req_fd, &cmd, 1) != 1)
 			_exit(0);
+		if (cmd == 's') {
+			worker_search(x);
+			use_slot(x, 0);
+			continue;
+		}
 		worker_run_one(x);
 		if (write(x->resp_fd, &cmd, 1) != 1)
 			_exit(0);
@@ -389,11 +601,14 @@ static __noreturn void worker_main(struct explorer *x)
 
 /* ---- the parent ------------------------------------------------------ */
 
-static int explorer_map(struct explorer *x)
+static int explorer_map(struct explorer *x, unsigned int max_slots)
 {
-	size_t off = ALIGN(sizeof(struct shm_head), 64);
-	size_t o_prefix, o_recs, o_pts, o_ring, o_ring_pos, o_comm, o_arena;
+	size_t off = ALIGN(sizeof(struct shm_pipe), 64);
+	size_t o_head, o_prefix, o_recs, o_pts, o_ring, o_ring_pos, o_comm, o_arena;
+	size_t o_slot[MAX_SLOTS], slot_bytes, recs_bytes = x->cap * sizeof(struct decision_rec);
 
+	o_head = off;
+	off = ALIGN(off + sizeof(struct shm_head), 64);
 	o_prefix = off;
 	off = ALIGN(off + x->cap * sizeof(uint16_t), 64);
 	o_recs = off;
@@ -407,19 +622,46 @@ static int explorer_map(struct explorer *x)
 	o_comm = off;
 	off = ALIGN(off + x->nr_cpus * 16, 64);
 	o_arena = off;
-	off += ARENA_BYTES;
+	off = ALIGN(off + ARENA_BYTES, 64);
+
+	/* Slots 1.. repeat head, recs and ring (same layout as slot 0's). */
+	slot_bytes = ALIGN(sizeof(struct shm_head), 64) + ALIGN(recs_bytes, 64) +
+		     (o_comm - o_ring);
+	x->nr_slots = max_slots;
+	while (x->nr_slots > 1 && (x->nr_slots - 1) * recs_bytes > SLOTS_RECS_BYTES)
+		x->nr_slots--;
+	o_slot[0] = o_head;
+	for (unsigned int i = 1; i < x->nr_slots; i++) {
+		o_slot[i] = off;
+		off += slot_bytes;
+	}
 
 	x->map = mmap(NULL, off, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (x->map == MAP_FAILED)
 		return -errno;
 	x->map_size = off;
-	x->head = x->map;
+	x->pipe = x->map;
+	x->slots[0] = (struct slot){
+		.head = (struct shm_head *)((char *)x->map + o_head),
+		.recs = (struct decision_rec *)((char *)x->map + o_recs),
+		.ring = (const struct sim_point **)((char *)x->map + o_ring),
+		.ring_pos = (unsigned int *)((char *)x->map + o_ring_pos),
+	};
+	for (unsigned int i = 1; i < x->nr_slots; i++) {
+		char *b = (char *)x->map + o_slot[i];
+		char *ring = b + ALIGN(sizeof(struct shm_head), 64) + ALIGN(recs_bytes, 64);
+
+		x->slots[i] = (struct slot){
+			.head = (struct shm_head *)b,
+			.recs = (struct decision_rec *)(b + ALIGN(sizeof(struct shm_head), 64)),
+			.ring = (const struct sim_point **)ring,
+			.ring_pos = (unsigned int *)(ring + (o_ring_pos - o_ring)),
+		};
+	}
+	use_slot(x, 0);
 	x->prefix = (uint16_t *)((char *)x->map + o_prefix);
-	x->recs = (struct decision_rec *)((char *)x->map + o_recs);
 	x->pts = (const struct sim_point **)((char *)x->map + o_pts);
-	x->ring = (const struct sim_point **)((char *)x->map + o_ring);
-	x->ring_pos = (unsigned int *)((char *)x->map + o_ring_pos);
 	x->comm = (char (*)[16])((char *)x->map + o_comm);
 	x->arena = (char *)x->map + o_arena;
 	return 0;
@@ -451,6 +693,7 @@ static int worker_spawn(struct explorer *x)
 	if (pid == 0) {
 		close(req[1]);
 		close(resp[0]);
+		x->parent_pid = getppid();
 		x->req_fd = req[0];
 		x->resp_fd = resp[1];
 		worker_main(x);
@@ -470,6 +713,7 @@ static void worker_reap(struct explorer *x, int *wstatus)
 	while (waitpid(x->pid, wstatus, 0) < 0 && errno == EINTR)
 		;
 	x->pid = 0;
+	x->strategy = NULL;
 }
 
 static double now_s(void)
@@ -478,6 +722,16 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A hang with no scheduling point: ask for the CPUs' positions, then kill. */
+static void kill_hung_worker(struct explorer *x)
+{
+	kill(x->pid, SIGQUIT);
+	for (int i = 0; i < 100 && waitpid(x->pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+	kill(x->pid, SIGKILL);
+	__atomic_store_n(&x->head->status, EXEC_TIMEOUT, __ATOMIC_RELEASE);
 }
 
 /* Wait for the worker's answer; false when it died or hung. */
@@ -500,40 +754,15 @@ static bool await_worker(struct explorer *x)
 			break;
 		return read(x->resp_fd, &c, 1) == 1;
 	}
-	/* A hang with no scheduling point: ask for the CPUs' positions, then kill. */
-	kill(x->pid, SIGQUIT);
-	for (int i = 0; i < 100 && waitpid(x->pid, NULL, WNOHANG) == 0; i++)
-		usleep(10000);
-	kill(x->pid, SIGKILL);
-	__atomic_store_n(&x->head->status, EXEC_TIMEOUT, __ATOMIC_RELEASE);
+	kill_hung_worker(x);
 	return false;
 }
 
-/* Run one plan; the outcome is in x->head and the shared arrays. */
-static int execute(struct explorer *x, const struct exec_plan *plan, bool traced)
+/* The worker is dead (reaped into @wstatus): say how the slot in use ended. */
+static void worker_died(struct explorer *x, int wstatus)
 {
 	struct shm_head *h = x->head;
-	int ret, wstatus = 0;
-	char cmd = 'r';
 
-	if (!x->pid && (ret = worker_spawn(x)))
-		return ret;
-	memset(h, 0, sizeof(*h));
-	h->plan = *plan;
-	h->plan.prefix = NULL;
-	if (plan->prefix_len > x->cap)
-		h->plan.prefix_len = x->cap;
-	if (h->plan.prefix_len)
-		memcpy(x->prefix, plan->prefix, h->plan.prefix_len * sizeof(uint16_t));
-	h->traced = traced;
-	h->running = -1;
-	memset(x->ring_pos, 0, x->nr_cpus * sizeof(unsigned int));
-	memset(x->comm, 0, x->nr_cpus * 16);
-	h->status = EXEC_RUNNING;
-
-	if (write(x->req_fd, &cmd, 1) == 1 && await_worker(x))
-		return 0;
-	worker_reap(x, &wstatus);
 	switch (__atomic_load_n(&h->status, __ATOMIC_ACQUIRE)) {
 	case EXEC_ABORTED:
 	case EXEC_CRASHED:
@@ -545,7 +774,135 @@ static int execute(struct explorer *x, const struct exec_plan *plan, bool traced
 		h->signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
 		break;
 	}
+}
+
+/* Run one plan in slot 0; the outcome is in x->head and the shared arrays. */
+static int execute(struct explorer *x, const struct exec_plan *plan, bool traced)
+{
+	int ret, wstatus = 0;
+	char cmd = 'r';
+
+	if (!x->pid && (ret = worker_spawn(x)))
+		return ret;
+	use_slot(x, 0);
+	prepare_slot(x, plan, traced);
+	if (write(x->req_fd, &cmd, 1) == 1 && await_worker(x))
+		return 0;
+	worker_reap(x, &wstatus);
+	worker_died(x, wstatus);
 	return 0;
+}
+
+/*
+ * Start a searching worker whose first execution is @seq; it carries the
+ * parent's strategy as it is now.
+ */
+static int search_spawn(struct explorer *x, struct strategy *s, uint32_t seq)
+{
+	struct shm_pipe *p = x->pipe;
+	char cmd = 's';
+	int ws, ret;
+
+	if (x->pid)
+		worker_reap(x, &ws);
+	*p = (struct shm_pipe){ .produced = seq, .consumed = seq };
+	x->strategy = s;
+	ret = worker_spawn(x);
+	if (ret)
+		return ret;
+	if (write(x->req_fd, &cmd, 1) != 1)
+		return -EPIPE;
+	return 0;
+}
+
+/*
+ * Wait until the searching worker has published execution @seq, and make
+ * its slot the one in use.  False: the worker died or hung in it (reaped;
+ * the slot says how it ended, as execute() would).
+ */
+static bool await_slot(struct explorer *x, uint32_t seq)
+{
+	struct shm_pipe *p = x->pipe;
+	struct shm_head *h;
+	double since = now_s();
+	int wstatus = 0;
+	bool hung;
+
+	use_slot(x, seq % x->nr_slots);
+	h = x->head;
+	for (;;) {
+		uint32_t got = __atomic_load_n(&p->produced, __ATOMIC_ACQUIRE);
+		enum exec_status st;
+		double start;
+
+		if (seq_reached(got, seq + 1))
+			return true;
+		if (__atomic_load_n(&h->started, __ATOMIC_ACQUIRE) == (uint64_t)seq + 1) {
+			st = __atomic_load_n(&h->status, __ATOMIC_ACQUIRE);
+			/* written by the handlers just before the worker exits */
+			if (st == EXEC_ABORTED || st == EXEC_CRASHED)
+				break;
+			start = h->t_start;
+		} else {
+			start = since;
+		}
+		if (__atomic_load_n(&p->done, __ATOMIC_ACQUIRE) &&
+		    !seq_reached(__atomic_load_n(&p->produced, __ATOMIC_ACQUIRE), seq + 1)) {
+			/* cannot happen: both copies of the strategy stop together */
+			snprintf(h->error, sizeof(h->error), "internal error: the worker "
+				 "stopped its search before execution %u", seq);
+			h->status = EXEC_ERROR;
+			return true;
+		}
+		if (now_s() - start >= x->opt->timeout_s) {
+			kill_hung_worker(x);
+			break;
+		}
+		__atomic_store_n(&p->parent_want, seq + (x->nr_slots + 1) / 2, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		futex_wait_ms(&p->produced, got, SLICE_MS);
+		__atomic_store_n(&p->parent_want, 0, __ATOMIC_RELAXED);
+		if (waitpid(x->pid, &wstatus, WNOHANG) == x->pid) {
+			/* reaped here: worker_reap() must not wait again */
+			close(x->req_fd);
+			close(x->resp_fd);
+			x->pid = 0;
+			x->strategy = NULL;
+			if (seq_reached(__atomic_load_n(&p->produced, __ATOMIC_ACQUIRE), seq + 1))
+				return true;
+			if (__atomic_load_n(&h->started, __ATOMIC_ACQUIRE) != (uint64_t)seq + 1)
+				goto unstarted;
+			worker_died(x, wstatus);
+			return false;
+		}
+	}
+	worker_reap(x, &wstatus);
+	if (__atomic_load_n(&h->started, __ATOMIC_ACQUIRE) != (uint64_t)seq + 1)
+		goto unstarted;
+	worker_died(x, wstatus);
+	return false;
+unstarted:
+	/* died or hung between two executions: nothing of this one is in the slot */
+	hung = h->status == EXEC_TIMEOUT;
+	memset(h, 0, sizeof(*h));
+	h->running = -1;
+	h->status = hung ? EXEC_TIMEOUT : EXEC_RUNNING;
+	memset(x->ring_pos, 0, x->nr_cpus * sizeof(unsigned int));
+	worker_died(x, wstatus);
+	return false;
+}
+
+/* The parent is done with execution @seq: its slot may be written again. */
+static void release_slot(struct explorer *x, uint32_t seq)
+{
+	struct shm_pipe *p = x->pipe;
+	uint32_t want;
+
+	__atomic_store_n(&p->consumed, seq + 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	want = __atomic_load_n(&p->worker_want, __ATOMIC_SEQ_CST);
+	if (want && seq_reached(seq + 1, want))
+		futex_wake_all(&p->consumed);
 }
 
 static bool is_finding(const struct explorer *x)
@@ -983,6 +1340,8 @@ static void intro_text(char *buf, size_t size, const struct explore_options *o,
 
 static int explorer_init(struct explorer *x, const struct explore_options *o)
 {
+	int ret;
+
 	memset(x, 0, sizeof(*x));
 	x->opt = o;
 	x->nr_cpus = o->scenario ? scenario_cpus(o->scenario) :
@@ -990,7 +1349,11 @@ static int explorer_init(struct explorer *x, const struct explore_options *o)
 	x->cap = o->max_steps ? o->max_steps : 2000000;
 	if (x->cap > 50000000)
 		x->cap = 50000000;
-	return explorer_map(x);
+	ret = explorer_map(x, MAX_SLOTS);
+	/* Strict overcommit counts NORESERVE too: then search in lockstep. */
+	if (ret == -ENOMEM)
+		ret = explorer_map(x, 1);
+	return ret;
 }
 
 static void explorer_destroy(struct explorer *x)
@@ -1037,14 +1400,17 @@ static int search(struct explorer *x, struct schedule *found, struct explore_out
 			o->strategy.kind == STRATEGY_DFS ? " (dfs handles at most 64)" : "");
 		return 2;
 	}
-	while (strategy_next(s, &plan)) {
-		ret = execute(x, &plan, false);
-		if (ret) {
+	for (uint32_t seq = 0;; seq++) {
+		/* a new worker must copy the strategy before it hands out seq */
+		if (x->strategy != s && (ret = search_spawn(x, s, seq))) {
 			fprintf(o->err, "bootsim: explore: cannot start a worker: %s\n",
 				strerror(-ret));
 			status = 3;
 			goto out;
 		}
+		if (!strategy_next(s, &plan))
+			break;
+		await_slot(x, seq);
 		if (x->head->status == EXEC_ERROR) {
 			fprintf(o->err, "bootsim: explore: %s\n", x->head->error);
 			status = 3;
@@ -1073,8 +1439,10 @@ static int search(struct explorer *x, struct schedule *found, struct explore_out
 					break;
 			}
 		}
+		release_slot(x, seq);
 		progress_update(&prog, o->err, out->executions, findings, false);
 	}
+	use_slot(x, 0);
 	progress_update(&prog, o->err, out->executions, findings, true);
 	out->distinct = seen.n;
 	out->found = findings > 0;

@@ -27,7 +27,7 @@ enum ctl_wait {
 #define GP_NOT_READING (~0UL)
 
 struct ctl_cpu {
-	sem_t baton;
+	sem_t *baton;			/* the CPU thread's own (sched.c) */
 	struct task_struct *task;
 	bool registered, done;
 	enum ctl_wait wait;
@@ -100,11 +100,8 @@ void sim_ctl_end(void)
 	if (!ctl.active)
 		return;
 	sim_set_backend(SIM_BACKEND_FREE);
-	for (unsigned int i = 0; i < ctl.nr_cpus; i++) {
-		if (ctl.cpu[i].registered)
-			sem_destroy(&ctl.cpu[i].baton);
+	for (unsigned int i = 0; i < ctl.nr_cpus; i++)
 		free(ctl.cpu[i].gp_snap);
-	}
 	sem_destroy(&ctl.host);
 	free(ctl.cpu);
 	free(ctl.enabled);
@@ -113,7 +110,7 @@ void sim_ctl_end(void)
 	ctl.active = false;
 }
 
-void sim_ctl_cpu_register(int cpu, struct task_struct *task)
+void sim_ctl_cpu_register(int cpu, struct task_struct *task, sem_t *baton)
 {
 	struct ctl_cpu *c;
 
@@ -123,7 +120,7 @@ void sim_ctl_cpu_register(int cpu, struct task_struct *task)
 		abort();
 	}
 	c = &ctl.cpu[cpu];
-	sem_init(&c->baton, 0, 0);
+	c->baton = baton;
 	c->task = task;
 	c->registered = true;
 	ctl.nr_registered++;
@@ -315,9 +312,9 @@ static void decide(int me, const struct sim_point *pt, bool park)
 	ctl.steps++;
 	if (next == me)
 		return;
-	sem_post(&ctl.cpu[next].baton);
+	sem_post(ctl.cpu[next].baton);
 	if (park)
-		baton_wait(&ctl.cpu[me].baton);
+		baton_wait(ctl.cpu[me].baton);
 }
 
 void sim_ctl_run(void)
@@ -326,11 +323,6 @@ void sim_ctl_run(void)
 		return;
 	decide(-1, NULL, false);
 	baton_wait(&ctl.host);
-}
-
-void sim_ctl_cpu_enter(int cpu)
-{
-	baton_wait(&ctl.cpu[cpu].baton);
 }
 
 void sim_ctl_cpu_exit(int cpu)

@@ -33,14 +33,19 @@
  *
  *   | API                        | caller                                     |
  *   |----------------------------|--------------------------------------------|
- *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU threads alive          |
+ *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU running (CPU threads   |
+ *   |                            | parked in sched.c's pool between runs)     |
  *   | sim_ctl_run                | host thread, after sim_cpu_start() of all  |
+ *   | sim_ctl_cpu_register       | host thread, from sim_cpu_start()          |
+ *   | sim_ctl_cpu_exit           | the CPU's thread, its last access to the   |
+ *   |                            | execution: the thread may then be reused   |
  *   | sim_ctl_point & co.        | the running CPU thread (via the shim)      |
  *   | sim_ctl_describe_cpus      | any thread, CPUs parked or aborted         |
  */
 #ifndef SIM_CORE_CONTROLLED_H
 #define SIM_CORE_CONTROLLED_H
 
+#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "compiler.h"
@@ -131,9 +136,13 @@ void sim_ctl_rcu_read_unlock(const struct sim_point *pt);
 void sim_ctl_synchronize_rcu(const struct sim_point *pt);
 void sim_ctl_event_wait(struct sim_event *e, long at_least, const struct sim_point *pt);
 
-/* CPU thread lifetime (called by sched.c around the CPU's function). */
-void sim_ctl_cpu_register(int cpu, struct task_struct *task);
-void sim_ctl_cpu_enter(int cpu);
+/*
+ * CPU thread lifetime (called by sched.c).  @baton is the thread's own
+ * semaphore, parked on before the CPU's first step and posted whenever the
+ * strategy picks the CPU; the first post starts the CPU's function, which
+ * ends with sim_ctl_cpu_exit().
+ */
+void sim_ctl_cpu_register(int cpu, struct task_struct *task, sem_t *baton);
 void sim_ctl_cpu_exit(int cpu);
 
 #endif /* SIM_CORE_CONTROLLED_H */

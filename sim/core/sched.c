@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,10 +127,27 @@ struct cpu_thread {
 	void (*fn)(void *);
 	void *arg;
 	struct cpu_thread *next;
+	/* pooled (controlled backend) threads only */
+	sem_t baton;
+	void *alt_stack;
 };
 
 static struct cpu_thread *cpu_threads;
 static pthread_mutex_t cpu_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Controlled executions come by the thousand (the explorer), and creating,
+ * exiting and joining a thread per CPU per execution was a good part of
+ * each: so under that backend CPU n is always the same host thread, parked
+ * on its baton between executions.  The first decision that picks the CPU
+ * starts its function; after sim_ctl_cpu_exit() the thread touches nothing
+ * of the execution and parks again.
+ */
+static struct cpu_thread **pool;
+static unsigned int pool_size;
+static bool pool_atfork_done;
+static cpu_set_t pool_wide;		/* affinity before sim_cpu_pool_pin() */
+static bool pool_wide_saved;
 
 static void bind_task(struct task_struct *task, int cpu, const char *comm, int pid)
 {
@@ -173,38 +191,140 @@ static void *cpu_thread_main(void *p)
 
 	sim_current_task = &ct->task;
 	jitter_rng_ready = false;
-	if (backend == SIM_BACKEND_CONTROLLED) {
-		sim_ctl_cpu_enter(ct->task.cpu);
-		ct->fn(ct->arg);
-		sim_ctl_cpu_exit(ct->task.cpu);
-	} else {
-		sim_rcu_register_thread();
-		ct->fn(ct->arg);
-		sim_rcu_unregister_thread();
-	}
+	sim_rcu_register_thread();
+	ct->fn(ct->arg);
+	sim_rcu_unregister_thread();
 	alt_stack_off(alt);
 	sim_current_task = NULL;
 	return NULL;
 }
 
-int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)
+/* A pooled thread: one controlled execution per first wake-up, for ever. */
+static void *pool_thread_main(void *p)
 {
-	struct cpu_thread *ct = calloc(1, sizeof(*ct));
+	struct cpu_thread *ct = p;
+
+	ct->alt_stack = alt_stack_on();
+	for (;;) {
+		while (sem_wait(&ct->baton) && errno == EINTR)
+			;
+		/* As a fresh thread would start. */
+		sim_current_task = &ct->task;
+		jitter_rng_ready = false;
+		points_off = 0;
+		ct->fn(ct->arg);
+		sim_ctl_cpu_exit(ct->task.cpu);
+		sim_current_task = NULL;
+	}
+	return NULL;
+}
+
+static int spawn(struct cpu_thread *ct, void *(*main)(void *))
+{
 	pthread_attr_t attr;
 	int err;
 
+	pthread_attr_init(&attr);
+	/* Thousands of CPUs: keep host stacks small (the model needs little). */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	err = pthread_create(&ct->thread, &attr, main, ct);
+	pthread_attr_destroy(&attr);
+	return err;
+}
+
+/* The child of a fork() has none of the pool's threads: forget them. */
+static void pool_atfork_child(void)
+{
+	for (unsigned int i = 0; i < pool_size; i++)
+		free(pool[i]);
+	free(pool);
+	pool = NULL;
+	pool_size = 0;
+	pool_wide_saved = false;
+}
+
+static struct cpu_thread *pool_get(int cpu)
+{
+	struct cpu_thread *ct;
+
+	if ((unsigned int)cpu >= pool_size) {
+		unsigned int n = max((unsigned int)cpu + 1, 2 * pool_size);
+		struct cpu_thread **np = realloc(pool, n * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		memset(np + pool_size, 0, (n - pool_size) * sizeof(*np));
+		pool = np;
+		pool_size = n;
+	}
+	if (pool[cpu])
+		return pool[cpu];
+	if (!pool_atfork_done) {
+		if (pthread_atfork(NULL, NULL, pool_atfork_child))
+			return NULL;
+		pool_atfork_done = true;
+	}
+	ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return NULL;
+	sem_init(&ct->baton, 0, 0);
+	if (spawn(ct, pool_thread_main)) {
+		sem_destroy(&ct->baton);
+		free(ct);
+		return NULL;
+	}
+	pool[cpu] = ct;
+	return ct;
+}
+
+int sim_cpu_pool_pin(int host_cpu)
+{
+	const cpu_set_t *set = &pool_wide;
+	cpu_set_t one;
+	int err;
+
+	if (!pool_wide_saved) {
+		if (host_cpu < 0)
+			return 0;
+		if (sched_getaffinity(0, sizeof(pool_wide), &pool_wide))
+			return errno;
+		pool_wide_saved = true;
+	}
+	if (host_cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(host_cpu, &one);
+		set = &one;
+	}
+	err = pthread_setaffinity_np(pthread_self(), sizeof(*set), set);
+	for (unsigned int i = 0; i < pool_size && !err; i++)
+		if (pool[i])
+			err = pthread_setaffinity_np(pool[i]->thread, sizeof(*set), set);
+	return err;
+}
+
+int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg)
+{
+	struct cpu_thread *ct;
+	int err;
+
+	if (backend == SIM_BACKEND_CONTROLLED) {
+		/* Parked until the scheduler first picks it: no wake-up here. */
+		ct = cpu >= 0 ? pool_get(cpu) : NULL;
+		if (!ct)
+			return cpu >= 0 ? EAGAIN : EINVAL;
+		bind_task(&ct->task, cpu, comm, pid);
+		ct->fn = fn;
+		ct->arg = arg;
+		sim_ctl_cpu_register(cpu, &ct->task, &ct->baton);
+		return 0;
+	}
+	ct = calloc(1, sizeof(*ct));
 	if (!ct)
 		return ENOMEM;
 	bind_task(&ct->task, cpu, comm, pid);
 	ct->fn = fn;
 	ct->arg = arg;
-	if (backend == SIM_BACKEND_CONTROLLED)
-		sim_ctl_cpu_register(cpu, &ct->task);
-	pthread_attr_init(&attr);
-	/* Thousands of CPUs: keep host stacks small (the model needs little). */
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	err = pthread_create(&ct->thread, &attr, cpu_thread_main, ct);
-	pthread_attr_destroy(&attr);
+	err = spawn(ct, cpu_thread_main);
 	if (err) {
 		free(ct);
 		return err;

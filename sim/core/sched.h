@@ -19,7 +19,10 @@
  *   | API                      | callable from            | notes                       |
  *   |--------------------------|--------------------------|-----------------------------|
  *   | current, smp_processor_id| any thread               | host threads get a stub task|
- *   | sim_cpu_start/join       | the machine owner        | one thread per CPU          |
+ *   | sim_cpu_start/join       | the machine owner        | one thread per CPU; under   |
+ *   |                          |                          | controlled, CPU n's thread  |
+ *   |                          |                          | is kept for the next run    |
+ *   | sim_cpu_pool_pin         | the machine owner        | no CPU running              |
  *   | SIM_POINT                | simulated CPU threads    | no-op unless hooked         |
  *   | sim_points_off/on        | a CPU thread             | nestable; bookkeeping code  |
  *   |                          |                          | (oracles) makes no decisions|
@@ -113,6 +116,12 @@ void sim_set_jitter(unsigned int max_ns, unsigned long long seed);
 int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
 /* Wait for every CPU thread started with sim_cpu_start(). */
 void sim_cpu_join_all(void);
+/*
+ * Pin the calling thread and the pooled CPU threads to host CPU @host_cpu
+ * (only one of them runs at a time, so hand-overs stay on that CPU), or,
+ * with -1, give them back the affinity they had before.  Returns 0 or errno.
+ */
+int sim_cpu_pool_pin(int host_cpu);
 
 /* Bind the calling host thread to a simulated CPU for the duration of @fn. */
 void sim_run_as_cpu(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
