@@ -176,11 +176,11 @@ struct alloc_tag *__pgalloc_tag_get(struct page *page)
 	union pgtag_ref_handle handle;
 	union codetag_ref ref;
 
-	if (get_page_tag_ref(page, &ref, &handle)) {
+	if (__get_page_tag_ref(page, &ref, &handle)) {
 		alloc_tag_sub_check(&ref);
 		if (ref.ct && !is_codetag_empty(&ref))
 			tag = ct_to_alloc_tag(ref.ct);
-		put_page_tag_ref(handle);
+		__put_page_tag_ref(handle);
 	}
 	return tag;
 }

@@ -105,11 +105,8 @@ static struct page_ext *get_entry(struct page_ext *base, unsigned long index)
 	return (struct page_ext *)((char *)base + page_ext_size * index);
 }
 
-/**
- * lookup_page_ext - the page_ext record of @page, or NULL if its section has
- * no table yet.  Call inside an RCU read-side section.
- */
-struct page_ext *lookup_page_ext(const struct page *page)
+/* Inlined into page_ext_get(), which every tagged allocation and free calls. */
+static __always_inline struct page_ext *__lookup_page_ext(const struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 	unsigned long nr = pfn_to_section_nr(pfn);
@@ -128,6 +125,15 @@ struct page_ext *lookup_page_ext(const struct page *page)
 }
 
 /**
+ * lookup_page_ext - the page_ext record of @page, or NULL if its section has
+ * no table yet.  Call inside an RCU read-side section.
+ */
+struct page_ext *lookup_page_ext(const struct page *page)
+{
+	return __lookup_page_ext(page);
+}
+
+/**
  * page_ext_get - enter an RCU reader and look up @page's record.
  * Returns NULL (reader already left) when there is none; otherwise the caller
  * must page_ext_put() it.
@@ -137,7 +143,7 @@ struct page_ext *page_ext_get(const struct page *page)
 	struct page_ext *page_ext;
 
 	rcu_read_lock();
-	page_ext = lookup_page_ext(page);
+	page_ext = __lookup_page_ext(page);
 	if (!page_ext) {
 		rcu_read_unlock();
 		return NULL;
