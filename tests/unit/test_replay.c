@@ -81,19 +81,6 @@ static void test_none_warns_for_every_early_page_freed_after_the_marker_d1(void 
 	replay_result_free(&res);
 }
 
-/* A fresh /tmp file holding @text; @path must be "...XXXXXX". */
-static void write_temp_trace(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 #define LINE_PREFIX "       swapper/0-1       [000] .....     0.100000: "
 
 static void test_double_allocation_is_an_error_with_file_and_line(void **state)

@@ -88,19 +88,6 @@ static void test_free_ordering_needs_a_file_not_standard_input(void **state)
 	assert_non_null(strstr(err, "reads the trace twice"));
 }
 
-/* A fresh /tmp file holding @text; @path must be "...XXXXXX". */
-static void write_temp_trace(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	assert_true(fd >= 0);
-	f = fdopen(fd, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 #define CPU0 "       swapper/0-1       [000] .....     0.100000: "
 #define CPU1 "     kworker/1:1-20      [001] .....     0.100001: "
 

@@ -7,6 +7,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
@@ -91,6 +93,19 @@ static inline enum slot_state slot_of(struct page *page)
 	struct alloc_tag *tag;
 
 	return pgalloc_tag_peek(page, &tag);
+}
+
+/* A fresh /tmp file holding @text; @path must be "...XXXXXX". */
+static inline void write_temp_trace(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
 }
 
 #endif /* TESTS_TEST_UTIL_H */
