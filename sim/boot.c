@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "sim/core/array.h"
 #include "sim/core/printk.h"
 #include "sim/core/random.h"
 #include "sim/core/sched.h"
@@ -65,15 +66,8 @@ struct boot {
 
 static void held_push(struct held_list *l, struct page *page, unsigned int order)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct held_block *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			abort();	/* host out of memory: internal error */
-		l->v = nv;
-		l->cap = cap;
-	}
+	if (!array_reserve(&l->v, &l->cap, l->n, sizeof(*l->v), 64))
+		abort();	/* host out of memory: internal error */
 	l->v[l->n++] = (struct held_block){ page, order };
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/core/array.h"
 #include "sim/core/printk.h"
 #include "alloc/mm.h"
 #include "alloc_tag/alloc_tag.h"
@@ -27,15 +28,8 @@ static void collect_tag(struct alloc_tag *tag, void *arg)
 {
 	struct tag_table *t = arg;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct tag_sum *nv = realloc(t->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return;
-		t->v = nv;
-		t->cap = cap;
-	}
+	if (!array_reserve(&t->v, &t->cap, t->n, sizeof(*t->v), 256))
+		return;
 	t->v[t->n++] = (struct tag_sum){ tag, 0, 0 };
 }
 

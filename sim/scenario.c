@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/core/array.h"
 #include "sim/core/codetag.h"
 #include "sim/core/event.h"
 #include "sim/core/nmi.h"
@@ -254,15 +255,8 @@ static struct stmt *block_push(struct parser *p, enum stmt_kind kind)
 	struct block *b = p->block;
 	struct stmt *st;
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		struct stmt *nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		b->v = nv;
-		b->cap = cap;
-	}
+	if (!array_reserve(&b->v, &b->cap, b->n, sizeof(*b->v), 8))
+		return NULL;
 	st = &b->v[b->n++];
 	memset(st, 0, sizeof(*st));
 	st->kind = kind;
@@ -1169,15 +1163,8 @@ static void group_add(struct scenario_run *run, unsigned int g, struct page *pag
 
 	pthread_mutex_lock(&run->groups_lock);
 	/* cap starts at the fixed counts; capacity/all counts and splits grow it */
-	if (gs->n == gs->cap) {
-		size_t cap = gs->cap ? gs->cap * 2 : 64;
-		struct held_block *v = realloc(gs->v, cap * sizeof(*v));
-
-		if (!v)
-			abort();	/* host out of memory: internal error */
-		gs->v = v;
-		gs->cap = cap;
-	}
+	if (!array_reserve(&gs->v, &gs->cap, gs->n, sizeof(*gs->v), 64))
+		abort();	/* host out of memory: internal error */
 	gs->v[gs->n++] = (struct held_block){ page_to_pfn(page), order, early };
 	if (!gs->bound) {
 		gs->first_pfn = page_to_pfn(page);
