@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "sim/core/array.h"
 #include "sim/core/codetag.h"
 #include "sim/core/printk.h"
 #include "sim/core/sched.h"
@@ -187,15 +188,8 @@ int replay_next(struct replay *r, struct trace_reader *tr, struct trace_event *e
 
 static int note_before_tracing(struct replay *r, const struct trace_event *ev)
 {
-	if (r->nr_before == r->cap_before) {
-		size_t cap = r->cap_before ? r->cap_before * 2 : 256;
-		struct early_block *v = realloc(r->before, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->before = v;
-		r->cap_before = cap;
-	}
+	if (!array_reserve(&r->before, &r->cap_before, r->nr_before, sizeof(*r->before), 256))
+		return -ENOMEM;
 	r->before[r->nr_before++] = (struct early_block){ ev->pfn, ev->order, ev->cpu };
 	return 0;
 }
@@ -212,67 +206,81 @@ static void drop_log(struct replay *r)
 	c->consoles = c->functions = c->markers = c->other_events = 0;
 }
 
-static struct replay_rec *new_rec(struct replay *r, const struct trace_event *ev,
-				  enum replay_rec_kind kind)
+/* Marker texts are kept to 80 bytes (reports, JSON). */
+static void marker_text_of(char *buf, size_t size, const struct trace_event *ev)
 {
-	struct replay_rec *rec;
+	snprintf(buf, size, "%.*s", (int)(ev->text_len < 80 ? ev->text_len : 80),
+		 ev->text ? ev->text : "");
+}
 
-	if (r->nr_log == r->cap_log) {
-		size_t cap = r->cap_log ? r->cap_log * 2 : 4096;
-		struct replay_rec *v;
+/* Is @ev the first page_ext marker (or --page-ext-at)?  Keeps its text. */
+bool replay_first_marker(struct replay *r, const struct trace_event *ev)
+{
+	if (r->marker_placed || !replay_is_marker(r, ev))
+		return false;
+	r->marker_placed = true;
+	marker_text_of(r->marker_text, sizeof(r->marker_text), ev);
+	return true;
+}
 
-		v = cap * sizeof(*v) > REPLAY_LOG_MAX_BYTES ? NULL :
-		    realloc(r->log, cap * sizeof(*v));
-		if (!v) {
-			drop_log(r);
-			return NULL;
-		}
-		r->log = v;
-		r->cap_log = cap;
-	}
-	rec = &r->log[r->nr_log++];
+void replay_rec_set(struct replay_rec *rec, const struct trace_event *ev,
+		    enum replay_rec_kind kind, uint32_t name)
+{
+	memset(rec, 0, sizeof(*rec));
 	rec->kind = (uint8_t)kind;
 	rec->line = ev->line;
 	rec->cpu = (uint16_t)ev->cpu;
 	rec->pid = ev->pid;
 	memcpy(rec->comm, ev->task, sizeof(rec->comm) - 1);
-	rec->comm[sizeof(rec->comm) - 1] = '\0';
-	return rec;
+	if (kind == REC_MARK) {
+		rec->pfn = (unsigned long)replay_mark_rank(ev);
+	} else if (kind < REC_BEFORE) {
+		rec->pfn = ev->pfn;
+		rec->order = (uint8_t)ev->order;
+		rec->gfp = ev->gfp;
+		rec->failed = ev->failed;
+		rec->name = name;
+	}
+}
+
+static struct replay_rec *new_rec(struct replay *r)
+{
+	if (r->nr_log == r->cap_log && r->cap_log * 2 * sizeof(*r->log) > REPLAY_LOG_MAX_BYTES)
+		goto drop;
+	if (!array_reserve(&r->log, &r->cap_log, r->nr_log, sizeof(*r->log), 4096))
+		goto drop;
+	return &r->log[r->nr_log++];
+drop:
+	drop_log(r);
+	return NULL;
 }
 
 /* Keep what pass 2 plays of @ev; count the rest now.  -ENOMEM: no tag names. */
 static int log_event(struct replay *r, const struct trace_event *ev)
 {
 	struct replay_rec *rec;
-	long name = 0, rank;
+	long name = 0;
 
 	replay_count_other(&r->res->counts, ev);
-	if (!r->marker_done && replay_is_marker(r, ev)) {
-		r->marker_done = true;
-		snprintf(r->marker_text, sizeof(r->marker_text), "%.*s",
-			 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
-		if (!new_rec(r, ev, REC_MARKER))
+	if (replay_first_marker(r, ev)) {
+		rec = new_rec(r);
+		if (!rec)
 			return 0;
+		replay_rec_set(rec, ev, REC_MARKER, 0);
 	}
-	rank = replay_mark_rank(ev);
-	if (rank >= 0) {
-		rec = new_rec(r, ev, REC_MARK);
+	if (replay_mark_rank(ev) >= 0) {
+		rec = new_rec(r);
 		if (rec)
-			rec->pfn = (unsigned long)rank;
+			replay_rec_set(rec, ev, REC_MARK, 0);
 		return 0;
 	}
 	if (ev->kind != TEV_ALLOC && ev->kind != TEV_FREE && ev->kind != TEV_FREE_BATCHED)
 		return 0;
 	if (ev->kind == TEV_ALLOC && (name = replay_intern(r, ev)) < 0)
 		return -ENOMEM;
-	rec = new_rec(r, ev, (enum replay_rec_kind)ev->kind);
-	if (!rec)
-		return 0;
-	rec->pfn = ev->pfn;
-	rec->order = (uint8_t)ev->order;
-	rec->gfp = ev->gfp;
-	rec->failed = ev->failed;
-	rec->name = (uint32_t)name;
+	rec = new_rec(r);
+	if (rec)
+		replay_rec_set(rec, ev, (enum replay_rec_kind)ev->kind, (uint32_t)name);
 	return 0;
 }
 
@@ -457,8 +465,7 @@ static void note_marker(struct replay_cpu *rc, const struct trace_event *ev)
 	c->marker_seen = true;
 	c->marker_line = ev->line;
 	c->marker_cpu = ev->cpu;
-	snprintf(c->marker_text, sizeof(c->marker_text), "%.*s",
-		 (int)(ev->text_len < 80 ? ev->text_len : 80), ev->text ? ev->text : "");
+	marker_text_of(c->marker_text, sizeof(c->marker_text), ev);
 	__atomic_store_n(&rc->r->marker_done, true, __ATOMIC_RELEASE);
 }
 
@@ -861,47 +868,49 @@ void replay_count_other(struct replay_counts *c, const struct trace_event *ev)
 	}
 }
 
-/* Pass 2 from the events pass 1 kept. */
+/*
+ * Play one kept event (pass 2 of `timestamp`, a CPU of `free`).  Marks and
+ * the one-piece marker are both kept; r->stepped decides which one acts.
+ */
+int replay_play_rec(struct replay_cpu *rc, const struct replay_rec *rec)
+{
+	struct replay *r = rc->r;
+	struct trace_event ev = {
+		.kind = rec->kind < REC_BEFORE ? (enum trace_event_kind)rec->kind : TEV_MARKER,
+		.line = rec->line, .cpu = rec->cpu, .pid = rec->pid,
+		.pfn = rec->pfn, .order = rec->order, .gfp = rec->gfp, .failed = rec->failed,
+		.text = r->marker_text, .text_len = strlen(r->marker_text),
+	};
+	struct early_block b;
+
+	memcpy(ev.task, rec->comm, sizeof(rec->comm));
+	switch (rec->kind) {
+	case REC_BEFORE:
+		b = (struct early_block){ rec->pfn, rec->order, rec->cpu };
+		return replay_claim_before(rc, &b, rec->name);
+	case REC_MARKER:
+		replay_become(rc, &ev);
+		if (!r->stepped)
+			replay_run_marker(rc, &ev);
+		return 0;
+	case REC_MARK:
+		replay_become(rc, &ev);
+		if (r->stepped)
+			replay_step_init(rc, &ev, (long)rec->pfn);
+		return 0;
+	default:
+		replay_become(rc, &ev);
+		return replay_event(rc, &ev, rec->name);
+	}
+}
+
 static int play_log(struct replay_cpu *rc)
 {
 	struct replay *r = rc->r;
-	struct trace_event ev = { 0 };
 
-	for (size_t i = 0; i < r->nr_log; i++) {
-		const struct replay_rec *rec = &r->log[i];
-
-		ev.line = rec->line;
-		ev.cpu = rec->cpu;
-		ev.pid = rec->pid;
-		memcpy(ev.task, rec->comm, sizeof(rec->comm));
-		replay_become(rc, &ev);
-		switch (rec->kind) {
-		case REC_MARKER:
-			if (r->stepped)
-				break;
-			ev.kind = TEV_MARKER;
-			ev.text = r->marker_text;
-			ev.text_len = strlen(r->marker_text);
-			replay_run_marker(rc, &ev);
-			break;
-		case REC_MARK:
-			if (!r->stepped)
-				break;
-			ev.kind = TEV_MARKER;
-			ev.text = r->marker_text;
-			ev.text_len = strlen(r->marker_text);
-			replay_step_init(rc, &ev, (long)rec->pfn);
-			break;
-		default:
-			ev.kind = (enum trace_event_kind)rec->kind;
-			ev.pfn = rec->pfn;
-			ev.order = rec->order;
-			ev.gfp = rec->gfp;
-			ev.failed = rec->failed;
-			if (replay_event(rc, &ev, rec->name))
-				return -1;
-		}
-	}
+	for (size_t i = 0; i < r->nr_log; i++)
+		if (replay_play_rec(rc, &r->log[i]))
+			return -1;
 	return 0;
 }
 
@@ -911,30 +920,35 @@ static int play_file(struct replay_cpu *rc)
 	struct replay *r = rc->r;
 	struct replay_counts *c = &r->res->counts;
 	struct trace_reader *tr = replay_open(r);
+	struct replay_rec rec;
 	struct trace_event ev;
 	long name = 0;
 	int ret;
 
 	if (!tr)
 		return -1;
+	r->marker_placed = false;
 	while ((ret = replay_next(r, tr, &ev)) > 0) {
 		if (ev.cpu >= (int)c->nr_cpus)
 			continue;	/* pass 1 counted it (stdin: --lenient) */
-		replay_become(rc, &ev);
-		if (r->stepped) {
-			long rank = replay_mark_rank(&ev);
-
-			if (rank >= 0)
-				replay_step_init(rc, &ev, rank);
-		} else if (before_marker(r) && replay_is_marker(r, &ev)) {
-			replay_run_marker(rc, &ev);
-		}
 		replay_count_other(c, &ev);
+		if (replay_first_marker(r, &ev)) {
+			replay_rec_set(&rec, &ev, REC_MARKER, 0);
+			replay_play_rec(rc, &rec);
+		}
+		if (replay_mark_rank(&ev) >= 0) {
+			replay_rec_set(&rec, &ev, REC_MARK, 0);
+			replay_play_rec(rc, &rec);
+			continue;
+		}
+		if (ev.kind != TEV_ALLOC && ev.kind != TEV_FREE && ev.kind != TEV_FREE_BATCHED)
+			continue;
 		if (ev.kind == TEV_ALLOC && (name = replay_intern(r, &ev)) < 0) {
 			ret = -ENOMEM;
 			break;
 		}
-		ret = replay_event(rc, &ev, (uint32_t)name);
+		replay_rec_set(&rec, &ev, (enum replay_rec_kind)ev.kind, (uint32_t)name);
+		ret = replay_play_rec(rc, &rec);
 		if (ret)
 			break;
 	}

@@ -22,34 +22,18 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "sim/core/array.h"
 #include "sim/core/printk.h"
 #include "alloc/alloc_pages.h"
 #include "cli.h"
 #include "replay_priv.h"
 
-enum plan_op_kind {
-	OP_ALLOC = TEV_ALLOC,
-	OP_FREE = TEV_FREE,
-	OP_FREE_BATCHED = TEV_FREE_BATCHED,
-	OP_BEFORE = 64,		/* claim a block allocated before tracing */
-	OP_MARKER,		/* page_ext becomes available: page_ext_init() */
-};
-
-#define OP_FAILED	0x1	/* mm_page_alloc pfn=0 */
-#define OP_SIGNAL	0x2	/* another CPU waits for this one */
-
+/* A kept event, and what it waits for. */
 struct plan_op {
-	unsigned long pfn;
-	unsigned long line;
-	gfp_t gfp;
-	uint32_t name;		/* replay_intern() index: the tag */
+	struct replay_rec rec;
 	uint32_t dep;		/* first of nr_deps in plan->deps */
 	uint16_t nr_deps;
-	uint8_t kind;
-	uint8_t order;
-	uint8_t flags;
-	int pid;
-	char comm[16];
+	bool signal;		/* another CPU waits for this one */
 };
 
 /* Wait until @cpu played @upto of its events. */
@@ -63,7 +47,7 @@ struct plan_cpu {
 	struct plan_op *ops;
 	size_t n, cap;
 	/* per run */
-	struct sim_event progress;	/* events played, at OP_SIGNAL ones */
+	struct sim_event progress;	/* events played, at signal ones */
 	struct replay_cpu rc;
 };
 
@@ -74,7 +58,7 @@ struct replay_plan {
 	struct plan_cpu *cpus;
 	struct plan_dep *deps;
 	size_t nr_deps, cap_deps;
-	char marker_text[96];
+	bool owner_chosen;		/* the marks' CPU (replay.marker_owner) */
 	/* per run */
 	struct sim_event finished;
 	struct unstamped_count unstamped;
@@ -91,15 +75,8 @@ struct last_touch {
 
 static struct plan_op *new_op(struct plan_cpu *pc)
 {
-	if (pc->n == pc->cap) {
-		size_t cap = pc->cap ? pc->cap * 2 : 64;
-		struct plan_op *v = realloc(pc->ops, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		pc->ops = v;
-		pc->cap = cap;
-	}
+	if (!array_reserve(&pc->ops, &pc->cap, pc->n, sizeof(*pc->ops), 64))
+		return NULL;
 	memset(&pc->ops[pc->n], 0, sizeof(pc->ops[0]));
 	return &pc->ops[pc->n++];
 }
@@ -115,16 +92,8 @@ static int add_dep(struct replay_plan *p, struct plan_op *op, uint32_t cpu, uint
 			return 0;
 		}
 	}
-	if (p->nr_deps == p->cap_deps) {
-		size_t cap = p->cap_deps ? p->cap_deps * 2 : 1024;
-		struct plan_dep *v = realloc(p->deps, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->deps = v;
-		p->cap_deps = cap;
-	}
-	if (op->nr_deps == UINT16_MAX)
+	if (!array_reserve(&p->deps, &p->cap_deps, p->nr_deps, sizeof(*p->deps), 1024) ||
+	    op->nr_deps == UINT16_MAX)
 		return -ENOMEM;
 	/* an op's deps are contiguous: they are added before the next op's */
 	p->deps[p->nr_deps++] = (struct plan_dep){ cpu, upto };
@@ -149,7 +118,7 @@ static int order_after_last(struct replay_plan *p, struct last_touch *last, int 
 		last->v[i] = me;
 		if (!l || other == cpu)
 			continue;
-		p->cpus[other].ops[upto - 1].flags |= OP_SIGNAL;
+		p->cpus[other].ops[upto - 1].signal = true;
 		if (add_dep(p, op, (uint32_t)other, upto))
 			return -ENOMEM;
 	}
@@ -169,59 +138,57 @@ static int load_before(struct replay_plan *p, struct last_touch *last)
 
 		if (!op)
 			return -ENOMEM;
-		op->kind = OP_BEFORE;
-		op->name = (uint32_t)name;
-		op->pfn = b->pfn;
-		op->order = (uint8_t)b->order;
+		op->rec = (struct replay_rec){
+			.kind = REC_BEFORE, .name = (uint32_t)name, .pfn = b->pfn,
+			.order = (uint8_t)b->order, .cpu = (uint16_t)b->cpu,
+		};
 		if (order_after_last(p, last, b->cpu, op, b->pfn, 1UL << b->order))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
+/* Stepped: every mark on the CPU of the first, which plays them all. */
+static int load_marker(struct replay_plan *p, const struct trace_event *ev,
+		       enum replay_rec_kind kind)
+{
+	struct plan_op *op;
+
+	if (!p->owner_chosen) {
+		p->owner_chosen = true;
+		p->r.marker_owner = ev->cpu;
+	}
+	op = new_op(&p->cpus[p->r.marker_owner]);
+	if (!op)
+		return -ENOMEM;
+	replay_rec_set(&op->rec, ev, kind, 0);
+	op->dep = (uint32_t)p->nr_deps;
+	return 0;
+}
+
 static int load_event(struct replay_plan *p, struct last_touch *last,
 		      const struct trace_event *ev)
 {
-	struct plan_cpu *pc = &p->cpus[ev->cpu];
+	bool first = replay_first_marker(&p->r, ev);	/* keeps its text */
 	struct plan_op *op;
 	long name = 0;
+	int ret = 0;
 
-	long rank = p->r.stepped ? replay_mark_rank(ev) : -1;
-
-	if (rank >= 0 || (!p->r.stepped && !p->r.marker_done && replay_is_marker(&p->r, ev))) {
-		/* stepped: every mark on the CPU of the first, which plays them all */
-		if (!p->r.marker_done) {
-			p->r.marker_done = true;
-			p->r.marker_owner = ev->cpu;
-			snprintf(p->marker_text, sizeof(p->marker_text), "%.*s",
-				 (int)(ev->text_len < 80 ? ev->text_len : 80),
-				 ev->text ? ev->text : "");
-		}
-		op = new_op(&p->cpus[p->r.marker_owner]);
-		if (!op)
-			return -ENOMEM;
-		op->kind = OP_MARKER;
-		op->pfn = rank < 0 ? 0 : (unsigned long)rank;
-		op->line = ev->line;
-		op->dep = (uint32_t)p->nr_deps;
-	}
+	if (p->r.stepped && replay_mark_rank(ev) >= 0)
+		ret = load_marker(p, ev, REC_MARK);
+	else if (!p->r.stepped && first)
+		ret = load_marker(p, ev, REC_MARKER);
+	if (ret)
+		return ret;
 	replay_count_other(&p->read, ev);
 	if (ev->kind != TEV_ALLOC && ev->kind != TEV_FREE && ev->kind != TEV_FREE_BATCHED)
 		return 0;
 	if (ev->kind == TEV_ALLOC && (name = replay_intern(&p->r, ev)) < 0)
 		return -ENOMEM;
-	op = new_op(pc);
+	op = new_op(&p->cpus[ev->cpu]);
 	if (!op)
 		return -ENOMEM;
-	op->kind = (uint8_t)ev->kind;
-	op->pfn = ev->pfn;
-	op->order = (uint8_t)ev->order;
-	op->line = ev->line;
-	op->gfp = ev->gfp;
-	op->name = (uint32_t)name;
-	op->flags = ev->failed ? OP_FAILED : 0;
-	op->pid = ev->pid;
-	snprintf(op->comm, sizeof(op->comm), "%.*s", (int)sizeof(op->comm) - 1, ev->task);
+	replay_rec_set(&op->rec, ev, (enum replay_rec_kind)ev->kind, (uint32_t)name);
 	if (ev->kind == TEV_ALLOC && ev->failed) {
 		op->dep = (uint32_t)p->nr_deps;
 		return 0;
@@ -257,7 +224,6 @@ static int load_events(struct replay_plan *p)
 	p->read.lines = trace_stats(tr)->lines;
 	p->read.bad_lines = trace_stats(tr)->bad_lines;
 	trace_close(tr);
-	r->marker_done = false;
 out:
 	if (last.n)
 		munmap(last.v, last.n * sizeof(*last.v));
@@ -328,53 +294,11 @@ static bool stopped(const struct replay *r)
 	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
 }
 
-static void op_event(const struct plan_op *op, int cpu, struct trace_event *ev)
-{
-	ev->kind = op->kind < OP_BEFORE ? (enum trace_event_kind)op->kind : TEV_OTHER;
-	ev->line = op->line;
-	ev->cpu = cpu;
-	ev->pid = op->pid;
-	memcpy(ev->task, op->comm, sizeof(op->comm));
-	ev->pfn = op->pfn;
-	ev->order = op->order;
-	ev->gfp = op->gfp;
-	ev->failed = op->flags & OP_FAILED;
-}
-
-static int play_op(struct plan_cpu *pc, const struct plan_op *op, struct trace_event *ev)
-{
-	struct replay_plan *p = pc->plan;
-	int cpu = (int)(pc - p->cpus);
-	struct early_block b;
-
-	switch (op->kind) {
-	case OP_BEFORE:
-		b = (struct early_block){ op->pfn, op->order, cpu };
-		return replay_claim_before(&pc->rc, &b, op->name);
-	case OP_MARKER:
-		ev->kind = TEV_MARKER;
-		ev->line = op->line;
-		ev->cpu = cpu;
-		ev->text = p->marker_text;
-		ev->text_len = strlen(p->marker_text);
-		if (p->r.stepped)
-			replay_step_init(&pc->rc, ev, (long)op->pfn);
-		else
-			replay_run_marker(&pc->rc, ev);
-		return 0;
-	default:
-		op_event(op, cpu, ev);
-		replay_become(&pc->rc, ev);
-		return replay_event(&pc->rc, ev, op->name);
-	}
-}
-
 static void plan_cpu_main(void *arg)
 {
 	struct plan_cpu *pc = arg;
 	struct replay_plan *p = pc->plan;
 	struct replay *r = &p->r;
-	struct trace_event ev = { 0 };
 	long played = 0;
 	size_t i;
 
@@ -385,9 +309,9 @@ static void plan_cpu_main(void *arg)
 
 		for (unsigned int k = 0; k < op->nr_deps; k++)
 			sim_event_wait(&p->cpus[d[k].cpu].progress, d[k].upto);
-		if (stopped(r) || play_op(pc, op, &ev))
+		if (stopped(r) || replay_play_rec(&pc->rc, &op->rec))
 			break;
-		if (op->flags & OP_SIGNAL) {
+		if (op->signal) {
 			sim_event_add(&pc->progress, (long)(i + 1) - played);
 			played = (long)(i + 1);
 		}

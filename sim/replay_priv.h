@@ -68,7 +68,8 @@ enum replay_rec_kind {
 	REC_ALLOC = TEV_ALLOC,
 	REC_FREE = TEV_FREE,
 	REC_FREE_BATCHED = TEV_FREE_BATCHED,
-	REC_MARKER = 64,	/* the first page_ext marker (or --page-ext-at) */
+	REC_BEFORE = 64,	/* claim a block allocated before tracing */
+	REC_MARKER,		/* the first page_ext marker (or --page-ext-at) */
 	REC_MARK,		/* a bootsim mark of page_ext_init(): pfn = rank */
 };
 
@@ -108,6 +109,7 @@ struct replay {
 	bool logging;			/* keep the events (struct replay_rec) */
 	struct replay_rec *log;
 	size_t nr_log, cap_log;
+	bool marker_placed;		/* a reader met the first marker */
 	char marker_text[96];		/* of the REC_MARKER event */
 	/* names: open addressing on the hash; REPLAY_TAG_SLOTS > 2 * MAX_TAGS */
 	struct replay_name names[REPLAY_TAG_SLOTS];
@@ -145,6 +147,12 @@ int replay_bad(struct replay *r, const struct trace_event *ev, const char *fmt, 
 	__printf(3, 4);
 bool replay_is_marker(const struct replay *r, const struct trace_event *ev);
 void replay_run_marker(struct replay_cpu *rc, const struct trace_event *ev);
+bool replay_first_marker(struct replay *r, const struct trace_event *ev);
+/* Fill @rec from @ev (@name: the tag of an allocation). */
+void replay_rec_set(struct replay_rec *rec, const struct trace_event *ev,
+		    enum replay_rec_kind kind, uint32_t name);
+/* Play one kept event on @rc: 0 to go on, -1 on bad input (status set). */
+int replay_play_rec(struct replay_cpu *rc, const struct replay_rec *rec);
 /* Stepped: the rank of a bootsim marker event, or -1 (not a mark of init). */
 long replay_mark_rank(const struct trace_event *ev);
 /* Stepped: let the init CPU run up to the mark of @rank, and wait for it. */
