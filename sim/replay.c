@@ -416,16 +416,9 @@ long replay_intern(struct replay *r, const struct trace_event *ev)
 		return -1;
 	r->names[i].hash = h;
 	r->names[i].first_line = ev->line;
-	r->names[i].idx = r->nr_names++;
-	return r->names[i].idx;
-}
-
-static const struct replay_name *name_of(const struct replay *r, uint32_t idx)
-{
-	for (unsigned int i = 0; i < REPLAY_TAG_SLOTS; i++)
-		if (r->names[i].name && r->names[i].idx == idx)
-			return &r->names[i];
-	return NULL;
+	r->names[i].idx = r->nr_names;
+	r->slot_of[r->nr_names] = (uint16_t)i;
+	return r->nr_names++;
 }
 
 /* This run's tag for name @idx: codetags live as long as the machine. */
@@ -436,7 +429,7 @@ struct alloc_tag *replay_tag(struct replay *r, uint32_t idx)
 
 	if (likely(tag))
 		return tag;
-	n = idx == OVERFLOW_NAME ? NULL : name_of(r, idx);
+	n = idx == OVERFLOW_NAME ? NULL : &r->names[r->slot_of[idx]];
 	tag = codetag_new_dynamic(r->tag_file, n ? (unsigned int)n->first_line : 0,
 				  n ? n->name : "(more tasks)", NULL);
 	if (!tag || alloc_tag_counters_attach(tag))

@@ -114,6 +114,7 @@ struct replay {
 	/* names: open addressing on the hash; REPLAY_TAG_SLOTS > 2 * MAX_TAGS */
 	struct replay_name names[REPLAY_TAG_SLOTS];
 	unsigned int nr_names;		/* + 1 for the overflow name */
+	uint16_t slot_of[REPLAY_MAX_TAGS];	/* name index -> names[] slot */
 	struct alloc_tag *tag_of[REPLAY_MAX_TAGS + 1];	/* this run's tags */
 	const char *tag_file;
 	/* pass 2 */
