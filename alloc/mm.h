@@ -411,8 +411,40 @@ void __free_pages(struct page *page, unsigned int order);
 #define __free_page(page) __free_pages((page), 0)
 void split_page(struct page *page, unsigned int order);
 
-enum zone_type gfp_zone(gfp_t gfp);
-int gfp_migratetype(gfp_t gfp);
+/*
+ * The kernel's GFP_ZONE_TABLE: the zone modifiers are exclusive except that
+ * __GFP_MOVABLE combines with the others; __GFP_MOVABLE alone does not leave
+ * ZONE_NORMAL (it only picks the movable migratetype), only together with
+ * __GFP_HIGHMEM does it select ZONE_MOVABLE, whether or not the machine has
+ * one (the zonelist then starts below it).  OPT_ZONE_HIGHMEM and
+ * OPT_ZONE_DMA32 depend on the build: a 64-bit kernel has no ZONE_HIGHMEM
+ * (so __GFP_HIGHMEM means ZONE_NORMAL), a 32-bit x86 kernel has no
+ * CONFIG_ZONE_DMA32 (so __GFP_DMA32 means ZONE_NORMAL).
+ */
+static inline enum zone_type gfp_zone(gfp_t gfp)
+{
+	if (gfp & __GFP_DMA)
+		return ZONE_DMA;
+	if (gfp & __GFP_DMA32)
+		return mem_bits_per_long() == 32 ? ZONE_NORMAL : ZONE_DMA32;
+	if (gfp & __GFP_HIGHMEM) {
+		if (gfp & __GFP_MOVABLE)
+			return ZONE_MOVABLE;
+		return mem_bits_per_long() == 32 ? ZONE_HIGHMEM : ZONE_NORMAL;
+	}
+	return ZONE_NORMAL;
+}
+
+static inline int gfp_migratetype(gfp_t gfp)
+{
+	BUILD_BUG_ON((__GFP_MOVABLE >> GFP_MOVABLE_SHIFT) != MIGRATE_MOVABLE);
+	BUILD_BUG_ON((__GFP_RECLAIMABLE >> GFP_MOVABLE_SHIFT) != MIGRATE_RECLAIMABLE);
+
+	/* Both bits at once is a caller bug in the kernel; keep it movable. */
+	if ((gfp & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK)
+		return MIGRATE_MOVABLE;
+	return (int)((gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT);
+}
 
 /*
  * mem_claim_block - take the exact free block [@pfn, @pfn + 2^@order) out of

@@ -128,12 +128,16 @@ static inline bool zone_spans_pfn(const struct zone *zone, unsigned long pfn)
 	return pfn >= zone->zone_start_pfn && pfn < zone_end_pfn(zone);
 }
 
-static struct zone *pfn_zone(unsigned long pfn)
+/* The zone of each pageblock: the kernel keeps it in page->flags (no room here). */
+static uint8_t *pageblock_zone;
+/* first_zones_zonelist() from each zone: the highest populated one at or below. */
+static enum zone_type zonelist_first[MAX_NR_ZONES];
+
+static inline struct zone *pfn_zone(unsigned long pfn)
 {
-	for (int i = 0; i < nr_zones; i++)
-		if (zone_spans_pfn(zone_of(i), pfn))
-			return zone_of(i);
-	return NULL;
+	if (pfn >= max_pfn)
+		return NULL;
+	return zone_of(pageblock_zone[pfn >> pageblock_order]);
 }
 
 /* Pageblock types are read racily by get_pageblock_migratetype(). */
@@ -697,13 +701,8 @@ struct alloc_context {
 
 static __always_inline void prepare_alloc_pages(gfp_t gfp, struct alloc_context *ac)
 {
-	int z = (int)gfp_zone(gfp);
-
-	ac->highest_zoneidx = (enum zone_type)z;
-	/* first_zones_zonelist(): the zonelist holds populated zones only */
-	while (z > 0 && !zone_of(z)->present_pages)
-		z--;
-	ac->preferred_zoneidx = z;
+	ac->highest_zoneidx = gfp_zone(gfp);
+	ac->preferred_zoneidx = (int)zonelist_first[ac->highest_zoneidx];
 	ac->migratetype = gfp_migratetype(gfp);
 }
 
@@ -1606,6 +1605,10 @@ static void init_zone(enum zone_type idx, unsigned long start, unsigned long end
 	if (reserved_end_pfn > start)
 		reserved = min(reserved_end_pfn, end) - start;
 	zone->present_pages = zone->spanned_pages - reserved;
+	if (zone->spanned_pages)
+		memset(pageblock_zone + (start >> pageblock_order), idx,
+		       zone->spanned_pages >> pageblock_order);
+	zonelist_first[idx] = zone->present_pages || idx == ZONE_DMA ? idx : zonelist_first[idx - 1];
 	spin_lock_init(&zone->lock);
 	zone->lock.name = zone->name;
 	for (int o = 0; o < NR_PAGE_ORDERS; o++)
@@ -1628,6 +1631,8 @@ static void mem_release(void)
 	host_map_put(pgdat->phys, pgdat->phys_bytes);
 	host_map_put(pgdat->mem_map, pgdat->mem_map_bytes);
 	free(pgdat->pageblock_mt);
+	free(pageblock_zone);
+	pageblock_zone = NULL;
 	memset(pgdat, 0, sizeof(*pgdat));
 	max_pfn = 0;
 	nr_zones = 0;
@@ -1754,6 +1759,9 @@ int mem_setup(const struct mem_params *params)
 		goto fail;
 	/* The kernel's memmap_init marks every pageblock movable. */
 	memset(pgdat->pageblock_mt, MIGRATE_MOVABLE, nr_pageblocks);
+	pageblock_zone = calloc(nr_pageblocks, 1);
+	if (!pageblock_zone)
+		goto fail;
 
 	max_pfn = pages;
 	pgdat->node_start_pfn = 0;
