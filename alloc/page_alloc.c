@@ -177,7 +177,8 @@ static inline void set_allocated_head(struct page *page, unsigned int order, boo
 /* ------------------------------------------------------------------ */
 /* Free lists                                                          */
 
-static __always_inline void link_free_block(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void link_free_block(struct zone *zone, unsigned long pfn,
+					    unsigned int order, int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
@@ -191,7 +192,8 @@ static __always_inline void link_free_block(struct zone *zone, unsigned long pfn
 	area->free_list[mt] = (uint32_t)pfn;
 }
 
-static __always_inline void add_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order, int mt)
+static __always_inline void add_to_free_list(struct zone *zone, unsigned long pfn,
+					     unsigned int order, int mt)
 {
 	link_free_block(zone, pfn, order, mt);
 	zone->free_area[order].nr_free++;
@@ -260,7 +262,8 @@ static __always_inline uint32_t free_list_first(struct zone *zone, unsigned int 
 }
 
 /* Unlink a free block; its head becomes an interior page (flags 0). */
-static __always_inline void del_page_from_free_list(struct zone *zone, unsigned long pfn, unsigned int order)
+static __always_inline void del_page_from_free_list(struct zone *zone, unsigned long pfn,
+						    unsigned int order)
 {
 	struct free_area *area = &zone->free_area[order];
 	struct page *page = pfn_to_page(pfn);
