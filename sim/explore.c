@@ -40,7 +40,10 @@
  *
  * Both sleep on the other's counter with FUTEX_WAIT and are woken only when
  * what they wait for arrived, so a search costs no system call per
- * execution between the two processes.
+ * execution between the two processes.  No wake-up is lost: each side
+ * stores its *_want (seq_cst) before FUTEX_WAIT, which reads the counter
+ * after a full barrier, and the other side stores the counter (seq_cst)
+ * before it loads *_want: one of the two sees the other's store.
  *
  * The worker writes its status before it can die, so the parent can always
  * tell a finished execution, a modelled abort (deadlock, step budget,
@@ -506,7 +509,6 @@ static bool worker_wait_slot(struct explorer *x, uint32_t seq)
 		if (seq - freed < x->nr_slots)
 			return true;
 		__atomic_store_n(&p->worker_want, seq - x->nr_slots + 1, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		futex_wait_ms(&p->consumed, freed, SLICE_MS);
 		__atomic_store_n(&p->worker_want, 0, __ATOMIC_RELAXED);
 		if (getppid() != x->parent_pid)
@@ -523,7 +525,6 @@ static void worker_publish(struct explorer *x, uint32_t produced, bool last)
 	__atomic_store_n(&p->produced, produced, __ATOMIC_SEQ_CST);
 	if (last)
 		__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	want = __atomic_load_n(&p->parent_want, __ATOMIC_SEQ_CST);
 	if (last || (want && seq_reached(produced, want)))
 		futex_wake_all(&p->produced);
@@ -583,6 +584,7 @@ static void worker_search(struct explorer *x)
 static __noreturn void worker_main(struct explorer *x)
 {
 	worker_install_handlers(x);
+	sim_cpu_pool_enable();
 	for (;;) {
 		char cmd;
 
@@ -859,7 +861,6 @@ static bool await_slot(struct explorer *x, uint32_t seq)
 			break;
 		}
 		__atomic_store_n(&p->parent_want, seq + (x->nr_slots + 1) / 2, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		futex_wait_ms(&p->produced, got, SLICE_MS);
 		__atomic_store_n(&p->parent_want, 0, __ATOMIC_RELAXED);
 		if (waitpid(x->pid, &wstatus, WNOHANG) == x->pid) {
@@ -899,7 +900,6 @@ static void release_slot(struct explorer *x, uint32_t seq)
 	uint32_t want;
 
 	__atomic_store_n(&p->consumed, seq + 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	want = __atomic_load_n(&p->worker_want, __ATOMIC_SEQ_CST);
 	if (want && seq_reached(seq + 1, want))
 		futex_wake_all(&p->consumed);

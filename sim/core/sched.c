@@ -127,22 +127,23 @@ struct cpu_thread {
 	void (*fn)(void *);
 	void *arg;
 	struct cpu_thread *next;
-	/* pooled (controlled backend) threads only */
-	sem_t baton;
-	void *alt_stack;
+	sem_t baton;			/* controlled backend: posted to run */
+	void *alt_stack;		/* pooled threads */
 };
 
 static struct cpu_thread *cpu_threads;
 static pthread_mutex_t cpu_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /*
- * Controlled executions come by the thousand (the explorer), and creating,
- * exiting and joining a thread per CPU per execution was a good part of
- * each: so under that backend CPU n is always the same host thread, parked
- * on its baton between executions.  The first decision that picks the CPU
- * starts its function; after sim_ctl_cpu_exit() the thread touches nothing
- * of the execution and parks again.
+ * The explorer's worker runs controlled executions by the thousand, and
+ * creating, exiting and joining a thread per CPU per execution was a good
+ * part of each: there (sim_cpu_pool_enable()) CPU n is always the same host
+ * thread, parked on its baton between executions.  The first decision that
+ * picks the CPU starts its function; after sim_ctl_cpu_exit() the thread
+ * touches nothing of the execution and parks again.  Elsewhere a process
+ * with parked threads would fork (tests do) with threads alive.
  */
+static bool pool_on;
 static struct cpu_thread **pool;
 static unsigned int pool_size;
 static bool pool_atfork_done;
@@ -184,38 +185,46 @@ static void alt_stack_off(void *sp)
 	free(sp);
 }
 
+/* One controlled execution of the CPU: parked until the scheduler picks it. */
+static void run_controlled(struct cpu_thread *ct)
+{
+	while (sem_wait(&ct->baton) && errno == EINTR)
+		;
+	/* As a fresh thread would start, for a pooled one. */
+	sim_current_task = &ct->task;
+	jitter_rng_ready = false;
+	points_off = 0;
+	ct->fn(ct->arg);
+	sim_ctl_cpu_exit(ct->task.cpu);
+	sim_current_task = NULL;
+}
+
 static void *cpu_thread_main(void *p)
 {
 	struct cpu_thread *ct = p;
 	void *alt = alt_stack_on();
 
-	sim_current_task = &ct->task;
-	jitter_rng_ready = false;
-	sim_rcu_register_thread();
-	ct->fn(ct->arg);
-	sim_rcu_unregister_thread();
+	if (backend == SIM_BACKEND_CONTROLLED) {
+		run_controlled(ct);
+	} else {
+		sim_current_task = &ct->task;
+		jitter_rng_ready = false;
+		sim_rcu_register_thread();
+		ct->fn(ct->arg);
+		sim_rcu_unregister_thread();
+		sim_current_task = NULL;
+	}
 	alt_stack_off(alt);
-	sim_current_task = NULL;
 	return NULL;
 }
 
-/* A pooled thread: one controlled execution per first wake-up, for ever. */
 static void *pool_thread_main(void *p)
 {
 	struct cpu_thread *ct = p;
 
 	ct->alt_stack = alt_stack_on();
-	for (;;) {
-		while (sem_wait(&ct->baton) && errno == EINTR)
-			;
-		/* As a fresh thread would start. */
-		sim_current_task = &ct->task;
-		jitter_rng_ready = false;
-		points_off = 0;
-		ct->fn(ct->arg);
-		sim_ctl_cpu_exit(ct->task.cpu);
-		sim_current_task = NULL;
-	}
+	for (;;)
+		run_controlled(ct);
 	return NULL;
 }
 
@@ -277,6 +286,11 @@ static struct cpu_thread *pool_get(int cpu)
 	return ct;
 }
 
+void sim_cpu_pool_enable(void)
+{
+	pool_on = true;
+}
+
 int sim_cpu_pool_pin(int host_cpu)
 {
 	const cpu_set_t *set = &pool_wide;
@@ -307,7 +321,7 @@ int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *
 	struct cpu_thread *ct;
 	int err;
 
-	if (backend == SIM_BACKEND_CONTROLLED) {
+	if (backend == SIM_BACKEND_CONTROLLED && pool_on) {
 		/* Parked until the scheduler first picks it: no wake-up here. */
 		ct = cpu >= 0 ? pool_get(cpu) : NULL;
 		if (!ct)
@@ -324,8 +338,12 @@ int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *
 	bind_task(&ct->task, cpu, comm, pid);
 	ct->fn = fn;
 	ct->arg = arg;
+	sem_init(&ct->baton, 0, 0);
+	if (backend == SIM_BACKEND_CONTROLLED)
+		sim_ctl_cpu_register(cpu, &ct->task, &ct->baton);
 	err = spawn(ct, cpu_thread_main);
 	if (err) {
+		sem_destroy(&ct->baton);
 		free(ct);
 		return err;
 	}
@@ -351,6 +369,7 @@ void sim_cpu_join_all(void)
 		if (!ct)
 			return;
 		pthread_join(ct->thread, NULL);
+		sem_destroy(&ct->baton);
 		free(ct);
 	}
 }

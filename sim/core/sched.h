@@ -19,10 +19,10 @@
  *   | API                      | callable from            | notes                       |
  *   |--------------------------|--------------------------|-----------------------------|
  *   | current, smp_processor_id| any thread               | host threads get a stub task|
- *   | sim_cpu_start/join       | the machine owner        | one thread per CPU; under   |
- *   |                          |                          | controlled, CPU n's thread  |
- *   |                          |                          | is kept for the next run    |
- *   | sim_cpu_pool_pin         | the machine owner        | no CPU running              |
+ *   | sim_cpu_start/join       | the machine owner        | one thread per CPU; pooled: |
+ *   |                          |                          | CPU n's thread is kept for  |
+ *   |                          |                          | the next controlled run     |
+ *   | sim_cpu_pool_enable/pin  | the machine owner        | no CPU running              |
  *   | SIM_POINT                | simulated CPU threads    | no-op unless hooked         |
  *   | sim_points_off/on        | a CPU thread             | nestable; bookkeeping code  |
  *   |                          |                          | (oracles) makes no decisions|
@@ -116,6 +116,12 @@ void sim_set_jitter(unsigned int max_ns, unsigned long long seed);
 int sim_cpu_start(int cpu, const char *comm, int pid, void (*fn)(void *), void *arg);
 /* Wait for every CPU thread started with sim_cpu_start(). */
 void sim_cpu_join_all(void);
+/*
+ * From now on, a controlled execution's CPU threads outlive it, parked for
+ * the next one (CPU n is always the same thread): for a process that runs
+ * executions by the thousand and does not fork (the explorer's worker).
+ */
+void sim_cpu_pool_enable(void);
 /*
  * Pin the calling thread and the pooled CPU threads to host CPU @host_cpu
  * (only one of them runs at a time, so hand-overs stay on that CPU), or,
