@@ -33,8 +33,8 @@
  *
  *   | API                        | caller                                     |
  *   |----------------------------|--------------------------------------------|
- *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU running (CPU threads   |
- *   |                            | parked in sched.c's pool between runs)     |
+ *   | sim_ctl_begin / sim_ctl_end| host thread, no CPU running (pooled CPU    |
+ *   |                            | threads stay parked between runs)          |
  *   | sim_ctl_run                | host thread, after sim_cpu_start() of all  |
  *   | sim_ctl_cpu_register       | host thread, from sim_cpu_start()          |
  *   | sim_ctl_cpu_exit           | the CPU's thread, its last access to the   |
