@@ -126,8 +126,11 @@ static void run_page_ext_init(void *arg)
 	page_ext_init();
 }
 
-/* A quiet 1 GiB machine with page_ext initialised on CPU 0. */
-static int alloc_machine_up(unsigned int cpus, FILE *err)
+/*
+ * A quiet 1 GiB machine with page_ext initialised on CPU 0; @pcp turns on
+ * the per-CPU page lists (boot --pcp).
+ */
+static int alloc_machine_up(unsigned int cpus, bool pcp, FILE *err)
 {
 	struct machine_config cfg;
 	char msg[256];
@@ -136,6 +139,7 @@ static int alloc_machine_up(unsigned int cpus, FILE *err)
 	cfg.cpus = cpus;
 	cfg.mem_bytes = 1ULL << 30;
 	cfg.kmemleak = false;
+	cfg.pcp = pcp;
 	sim_log_set_stream(NULL);
 	if (machine_setup(&cfg, msg, sizeof(msg))) {
 		fprintf(err, "bootsim: bench: %s\n", msg);
@@ -149,48 +153,69 @@ struct alloc_case {
 	const char *name;
 	unsigned int threads;
 	bool mixed, tagging;
+	bool pcp;			/* per-CPU page lists: a machine of its own */
 	const char *note;
 };
 
 /*
- * On a machine of as many CPUs as the widest case, measures every case
- * @o->runs times, interleaved (case A, B, C, A, B, C...) so that a slow
- * spell of the host hurts every case alike; @medians gets each case's
- * median.  Prints one figure line per case.
+ * Measures the cases whose .pcp is @pcp into @vals (case-major, @o->runs
+ * per case) on one machine of as many CPUs as the widest case, interleaved
+ * (case A, B, C, A, B, C...) so that a slow spell of the host hurts every
+ * case alike.
  */
-static int alloc_cases(const struct bench_opts *o, const struct alloc_case *cases,
-		       unsigned int nr, double *medians)
+static int alloc_cases_on(const struct bench_opts *o, const struct alloc_case *cases,
+			  unsigned int nr, bool pcp, double *vals)
 {
-	double *vals = calloc((size_t)nr * o->runs, sizeof(double));
-	unsigned int cpus = 1;
-	bool up;
+	unsigned int cpus = 0;
 	int ret;
 
 	for (unsigned int c = 0; c < nr; c++)
-		cpus = cases[c].threads > cpus ? cases[c].threads : cpus;
-	ret = vals ? alloc_machine_up(cpus, o->err) : EXIT_INTERNAL;
-	up = !ret;
+		if (cases[c].pcp == pcp && cases[c].threads > cpus)
+			cpus = cases[c].threads;
+	if (!cpus)
+		return 0;
+	ret = alloc_machine_up(cpus, pcp, o->err);
+	if (ret)
+		return ret;
 	/* warm up: fault in the struct pages and bodies the batches use */
 	for (unsigned int c = 0; c < nr && !ret; c++) {
 		double rate;
 
+		if (cases[c].pcp != pcp)
+			continue;
 		mem_profiling.enabled = cases[c].tagging;
 		ret = alloc_measure(cases[c].threads, cases[c].mixed, o->iterations / 8 + 1,
 				    &rate, o->err);
 	}
 	for (unsigned int r = 0; r < o->runs && !ret; r++) {
 		for (unsigned int c = 0; c < nr && !ret; c++) {
-			double rate;
-
+			if (cases[c].pcp != pcp)
+				continue;
 			mem_profiling.enabled = cases[c].tagging;
 			ret = alloc_measure(cases[c].threads, cases[c].mixed, o->iterations,
-					    &rate, o->err);
-			vals[c * o->runs + r] = rate;
+					    &vals[c * o->runs + r], o->err);
 		}
 	}
 	mem_profiling.enabled = true;
-	if (up)
-		machine_teardown();
+	machine_teardown();
+	return ret;
+}
+
+/*
+ * Measures every case @o->runs times, the default allocator's cases on one
+ * machine and the per-CPU-list cases on another; @medians gets each case's
+ * median.  Prints one figure line per case.
+ */
+static int alloc_cases(const struct bench_opts *o, const struct alloc_case *cases,
+		       unsigned int nr, double *medians)
+{
+	double *vals = calloc((size_t)nr * o->runs, sizeof(double));
+	int ret = vals ? 0 : EXIT_INTERNAL;
+
+	if (!ret)
+		ret = alloc_cases_on(o, cases, nr, false, vals);
+	if (!ret)
+		ret = alloc_cases_on(o, cases, nr, true, vals);
 	for (unsigned int c = 0; c < nr && !ret; c++) {
 		struct bench_stats s;
 
@@ -205,34 +230,46 @@ static int alloc_cases(const struct bench_opts *o, const struct alloc_case *case
 int bench_alloc(const struct bench_opts *o)
 {
 	static const struct alloc_case cases[] = {
-		{ "alloc-tagging-off", 1, false, false,
+		{ "alloc-tagging-off", 1, false, false, false,
 		  "order 0, mem_profiling disabled (sysctl vm.mem_profiling=0)" },
-		{ "alloc-tagging-on", 1, false, true,
-		  "order 0, tagging on with page_ext initialised; the headline" },
-		{ "alloc-mixed-0-3", 1, true, true,
+		{ "alloc-tagging-on", 1, false, true, false,
+		  "order 0, tagging on with page_ext initialised" },
+		{ "alloc-mixed-0-3", 1, true, true, false,
 		  "orders 0..3 mixed, tagging on" },
+		{ "alloc-pcp-tagging-off", 1, false, false, true,
+		  "order 0 through per-CPU page lists (--pcp), mem_profiling disabled" },
+		{ "alloc-pcp-tagging-on", 1, false, true, true,
+		  "order 0 through per-CPU page lists (--pcp), tagging on; the headline" },
+		{ "alloc-pcp-mixed-0-3", 1, true, true, true,
+		  "orders 0..3 mixed through per-CPU page lists (--pcp), tagging on" },
 	};
 	double med[ARRAY_SIZE(cases)];
 	int ret;
 
 	fprintf(o->out, "bench alloc: alloc_pages(GFP_KERNEL)+__free_pages() pairs on 1 simulated "
 		"CPU, batches of %d, %lu pairs per run, %u runs; 1 GiB machine, variant L6, "
-		"page_ext_init() done\n", BATCH, o->iterations, o->runs);
+		"page_ext_init() done; without and with the per-CPU page lists (the kernel's "
+		"order-0 fast path, boot --pcp)\n", BATCH, o->iterations, o->runs);
 	ret = alloc_cases(o, cases, ARRAY_SIZE(cases), med);
 	if (!ret)
-		fprintf(o->out, "alloc: %.0f pairs/s\n", med[1]);
+		fprintf(o->out, "alloc: %.0f pairs/s\n", med[4]);
 	return ret;
 }
 
 int bench_alloc_mt(const struct bench_opts *o)
 {
 	static const struct alloc_case cases[] = {
-		{ "alloc-mt-1-thread", 1, false, true,
+		{ "alloc-mt-1-thread", 1, false, true, false,
 		  "order 0, tagging on, one CPU thread" },
-		{ "alloc-mt-tagging-off", 2, false, false,
+		{ "alloc-mt-tagging-off", 2, false, false, false,
 		  "order 0, mem_profiling disabled, 2 CPU threads" },
-		{ "alloc-mt-tagging-on", 2, false, true,
-		  "order 0, tagging on, 2 CPU threads; the headline" },
+		{ "alloc-mt-tagging-on", 2, false, true, false,
+		  "order 0, tagging on, 2 CPU threads (every pair takes zone->lock)" },
+		{ "alloc-mt-pcp-1-thread", 1, false, true, true,
+		  "order 0 through per-CPU page lists (--pcp), tagging on, one CPU thread" },
+		{ "alloc-mt-pcp-tagging-on", 2, false, true, true,
+		  "order 0 through per-CPU page lists (--pcp), tagging on, 2 CPU threads; "
+		  "the headline" },
 	};
 	double med[ARRAY_SIZE(cases)];
 	int ret;
@@ -244,8 +281,10 @@ int bench_alloc_mt(const struct bench_opts *o)
 	ret = alloc_cases(o, cases, ARRAY_SIZE(cases), med);
 	if (ret)
 		return ret;
-	fprintf(o->out, "alloc-mt-scaling: %.2f x (2 threads over 1 thread, medians, tagging on)\n",
-		med[0] > 0 ? med[2] / med[0] : 0);
-	fprintf(o->out, "alloc-mt: %.0f pairs/s\n", med[2]);
+	fprintf(o->out, "alloc-mt-scaling: %.2f x (2 threads over 1 thread, medians, tagging on, "
+		"zone->lock only)\n", med[0] > 0 ? med[2] / med[0] : 0);
+	fprintf(o->out, "alloc-mt-pcp-scaling: %.2f x (2 threads over 1 thread, medians, tagging "
+		"on, per-CPU page lists)\n", med[3] > 0 ? med[4] / med[3] : 0);
+	fprintf(o->out, "alloc-mt: %.0f pairs/s\n", med[4]);
 	return 0;
 }
