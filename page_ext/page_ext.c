@@ -125,6 +125,26 @@ static __always_inline struct page_ext *__lookup_page_ext(const struct page *pag
 }
 
 /**
+ * page_ext_prefetch - start loading @pfn's record into the cache.
+ *
+ * bootsim only, for trace replay, which knows the PFNs of the next events
+ * before it plays them.  No RCU reader and no scheduling point: a prefetch
+ * never faults, so a table freed meanwhile costs nothing, and the section's
+ * pointer is read once, relaxed.
+ */
+void page_ext_prefetch(unsigned long pfn)
+{
+	unsigned long nr = pfn_to_section_nr(pfn);
+	struct page_ext *base;
+
+	if (!mem_sections || nr >= nr_mem_sections)
+		return;
+	base = __atomic_load_n(&mem_sections[nr].page_ext, __ATOMIC_RELAXED);
+	if (!page_ext_invalid(base))
+		__builtin_prefetch(get_entry(base, pfn & ~PAGE_SECTION_MASK), 1);
+}
+
+/**
  * lookup_page_ext - the page_ext record of @page, or NULL if its section has
  * no table yet.  Call inside an RCU read-side section.
  */

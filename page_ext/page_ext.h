@@ -10,6 +10,7 @@
  *   | page_ext_init              | one CPU (boot CPU or init task)  | may allocate; publishes  |
  *   | page_ext_get / _put        | any CPU; _put on the same CPU    | RCU reader in between    |
  *   | lookup_page_ext            | inside an RCU reader             | NULL: no table (yet)     |
+ *   | page_ext_prefetch          | any thread, no reader needed     | a cache hint, never reads|
  *   | page_ext_reset             | machine teardown                 |                          |
  */
 #ifndef PAGE_EXT_PAGE_EXT_H
@@ -72,6 +73,7 @@ unsigned long page_ext_nr_sections(void);
 
 struct page_ext *lookup_page_ext(const struct page *page);
 struct page_ext *page_ext_get(const struct page *page);
+void page_ext_prefetch(unsigned long pfn);
 
 /* Leave the reader page_ext_get() entered; inline, as every tagged free uses it. */
 static inline void page_ext_put(struct page_ext *page_ext)
