@@ -56,26 +56,42 @@ int bits_reserve(struct pfn_bits *b, unsigned long end)
 	return 0;
 }
 
+/* The bits of @pfn's word in [@pfn, @pfn + @n); *@len gets their count. */
+static unsigned long word_mask(unsigned long pfn, unsigned long n, unsigned long *len)
+{
+	unsigned long lo = pfn % 64, k = n < 64 - lo ? n : 64 - lo;
+
+	*len = k;
+	return (k == 64 ? ~0UL : (1UL << k) - 1) << lo;
+}
+
 bool bits_any(const struct pfn_bits *b, unsigned long pfn, unsigned long n)
 {
-	for (unsigned long i = 0; i < n; i++)
-		if (bits_test(b, pfn + i))
+	while (n && pfn < b->nbits) {
+		unsigned long k, m = word_mask(pfn, n, &k);
+
+		if (__atomic_load_n(&b->v[pfn / 64], __ATOMIC_RELAXED) & m)
 			return true;
+		pfn += k;
+		n -= k;
+	}
 	return false;
 }
 
+/* Atomic per word: CPUs of ordering `free` may share a word. */
 void bits_assign(struct pfn_bits *b, unsigned long pfn, unsigned long n, bool on)
 {
-	for (unsigned long i = 0; i < n; i++) {
-		unsigned long *w = &b->v[(pfn + i) / 64], bit = 1UL << ((pfn + i) % 64);
+	while (n) {
+		unsigned long k, m = word_mask(pfn, n, &k);
 
 		if (on)
-			__atomic_fetch_or(w, bit, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&b->v[pfn / 64], m, __ATOMIC_RELAXED);
 		else
-			__atomic_fetch_and(w, ~bit, __ATOMIC_RELAXED);
+			__atomic_fetch_and(&b->v[pfn / 64], ~m, __ATOMIC_RELAXED);
+		pfn += k;
+		n -= k;
 	}
 }
-
 
 static int vbad(struct replay *r, const struct trace_event *ev, const char *fmt, va_list ap)
 {

@@ -11,6 +11,7 @@
 #include "sim/core/printk.h"
 #include "sim/cli.h"
 #include "sim/replay.h"
+#include "sim/replay_priv.h"
 
 #define FIXTURE(name)	FIXTURES_DIR "/traces/" name
 
@@ -184,6 +185,33 @@ static void test_real_sample_replays_with_the_readme_counts(void **state)
 	replay_result_free(&res);
 }
 
+/* The held-block bitmap works a word at a time: every edge of a word. */
+static void test_pfn_bits_cover_exactly_the_range_across_word_boundaries(void **state)
+{
+	static const struct { unsigned long pfn, n; } ranges[] = {
+		{ 0, 1 }, { 63, 1 }, { 60, 8 }, { 64, 64 }, { 1, 63 }, { 120, 200 }, { 511, 1 },
+	};
+	struct pfn_bits b = { 0 };
+
+	(void)state;
+	assert_int_equal(bits_reserve(&b, 512), 0);
+	for (size_t r = 0; r < ARRAY_SIZE(ranges); r++) {
+		unsigned long pfn = ranges[r].pfn, n = ranges[r].n;
+
+		bits_assign(&b, pfn, n, true);
+		for (unsigned long i = 0; i < 600; i++)
+			assert_int_equal(bits_test(&b, i), i >= pfn && i < pfn + n);
+		assert_true(bits_any(&b, pfn + n - 1, 1));
+		assert_true(bits_any(&b, 0, pfn + 1));
+		assert_false(bits_any(&b, pfn + n, 64));
+		if (pfn)
+			assert_false(bits_any(&b, 0, pfn));
+		bits_assign(&b, pfn, n, false);
+		assert_false(bits_any(&b, 0, b.nbits + 64));
+	}
+	free(b.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +224,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_missing_file_is_a_usage_error, teardown),
 		cmocka_unit_test_teardown(test_more_than_8192_early_pages_make_a3_warn_and_not_l6, teardown),
 		cmocka_unit_test_teardown(test_real_sample_replays_with_the_readme_counts, teardown),
+		cmocka_unit_test(test_pfn_bits_cover_exactly_the_range_across_word_boundaries),
 	};
 
 	sim_log_set_stream(NULL);
