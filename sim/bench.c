@@ -468,14 +468,15 @@ static const struct bench_def benches[] = {
 	{ "alloc", bench_alloc, 2000000,
 	  "order-0 alloc_pages()+__free_pages() pairs/s on one\n"
 	  "                 simulated CPU through the tagging hooks; also tagging\n"
-	  "                 off (mem_profiling disabled) and orders 0..3 mixed.\n"
-	  "                 Headline: tagging on, order 0.  --iterations: pairs\n"
-	  "                 per run (2000000)" },
+	  "                 off (mem_profiling disabled) and orders 0..3 mixed;\n"
+	  "                 each without and with per-CPU page lists (--pcp).\n"
+	  "                 Headline: --pcp, tagging on, order 0.  --iterations:\n"
+	  "                 pairs per run (2000000)" },
 	{ "alloc-mt", bench_alloc_mt, 2000000,
 	  "the same on 2 simulated CPUs at once (free backend), and\n"
-	  "                 the scaling over 1 CPU.  Headline: tagging on, order 0,\n"
-	  "                 both CPUs summed.  --iterations: pairs per CPU per run\n"
-	  "                 (2000000)" },
+	  "                 the scaling over 1 CPU, without and with --pcp.\n"
+	  "                 Headline: --pcp, tagging on, order 0, both CPUs\n"
+	  "                 summed.  --iterations: pairs per CPU per run (2000000)" },
 	{ "boot", bench_boot, 0,
 	  "wall time and peak RSS of `boot --page-ext deferred --quiet`\n"
 	  "                 with 8 CPUs/4G, 256/256G and 4096/4T, each boot in a\n"

@@ -271,7 +271,7 @@ static void test_bench_without_a_name_lists_every_benchmark(void **state)
 	assert_int_equal(RUN("bench"), 0);
 	for (size_t i = 0; i < ARRAY_N(names); i++)
 		assert_non_null(strstr(out_buf, names[i]));
-	assert_non_null(strstr(out_buf, "Headline: tagging on, order 0"));
+	assert_non_null(strstr(out_buf, "Headline: --pcp, tagging on, order 0"));
 }
 
 /* The last line is what scripts read: exactly "alloc: VALUE pairs/s". */
