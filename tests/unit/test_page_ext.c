@@ -154,6 +154,17 @@ static void test_page_ext_get_stays_in_the_rcu_reader_until_page_ext_put(void **
 	assert_int_equal(current->rcu_read_depth, 0);
 }
 
+/* Issue 6's budget: struct page plus the tagging page_ext entry, 32 bytes. */
+static void test_a_page_and_its_tagging_entry_fit_in_32_bytes(void **state)
+{
+	struct page_ext_stats st;
+
+	(void)state;
+	assert_true(page_ext_prepare());
+	page_ext_get_stats(&st);
+	assert_true(sizeof(struct page) + st.entry_size <= 32);
+}
+
 static void test_tagging_data_sits_after_the_flags_word(void **state)
 {
 	struct page_ext_stats st;
@@ -763,6 +774,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_fails_before_the_walk_for_every_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progressive_lookup_succeeds_only_in_the_initialised_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_ext_get_stays_in_the_rcu_reader_until_page_ext_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_page_and_its_tagging_entry_fit_in_32_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tagging_data_sits_after_the_flags_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_section_table_costs_entry_size_times_32768_bytes_of_buddy_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_section_table_is_zero_filled_even_from_dirty_pages, setup, teardown),
