@@ -128,7 +128,9 @@ static void usage(FILE *f)
 	      "  --boot                 explore the boot model instead (boot options above apply)\n"
 	      "  --trace FILE           explore a trace: each CPU's events on its own CPU, ordered\n"
 	      "                         only by events on the same pages (replay --ordering free);\n"
-	      "                         the machine is sized from the trace\n"
+	      "                         the machine is sized from the trace unless --mem is given.\n"
+	      "                         With it, replay's --lenient, --tag-by task|gfp and\n"
+	      "                         --page-ext-at SECONDS|LINE\n"
 	      "  --defect D             only D's oracle counts (bootsim matrix ids: D7, D13det...);\n"
 	      "                         without --scenario, D's own scenario\n"
 	      "  --variant ID           as for boot (default L6)\n"
@@ -158,7 +160,8 @@ enum {
 	/* explore only */
 	OPT_SCENARIO, OPT_BOOT, OPT_TRACE, OPT_STRATEGY, OPT_RUNS, OPT_DEPTH, OPT_PREEMPTIONS,
 	OPT_SHARD, OPT_SCHEDULE, OPT_ALL, OPT_NO_SHRINK, OPT_MAX_STEPS, OPT_TIMEOUT,
-	OPT_FULL_TIMELINE, OPT_DEFECT, OPT_NO_PROGRESS,
+	OPT_FULL_TIMELINE, OPT_DEFECT, OPT_LENIENT, OPT_TAG_BY, OPT_PAGE_EXT_AT,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option boot_longopts[] = {
@@ -205,6 +208,9 @@ static const struct option boot_longopts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "full-timeline", no_argument, NULL, OPT_FULL_TIMELINE },
 	{ "defect", required_argument, NULL, OPT_DEFECT },
+	{ "lenient", no_argument, NULL, OPT_LENIENT },
+	{ "tag-by", required_argument, NULL, OPT_TAG_BY },
+	{ "page-ext-at", required_argument, NULL, OPT_PAGE_EXT_AT },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 },
 };
@@ -217,6 +223,7 @@ struct cli_boot {
 	const char *log_path;
 	bool quiet;
 	bool controlled;
+	bool mem_given;
 	struct cli_explore *explore;	/* NULL: explore options are refused */
 };
 
@@ -227,6 +234,9 @@ struct cli_explore {
 	const struct defect_case *defect;
 	bool boot;
 	bool runs_given;
+	/* replay's trace options (--lenient...), for --trace only */
+	struct replay_options replay;
+	const char *replay_option;	/* the first one given, for the error */
 };
 
 static int parse_explore_option(int c, const char *name, struct cli_explore *ce, FILE *err);
@@ -273,12 +283,20 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 	struct boot_options *opt = &cb->opt;
 	const char *mem_arg = NULL, *movable_arg = NULL;
 	unsigned long long v;
-	int c;
+	int c, longindex = -1;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", boot_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", boot_longopts, &longindex)) != -1) {
+		/* argv[optind - 1] is the value when it came as a separate argument */
 		const char *name = argv[optind - 1];
+		char long_name[32];
+
+		if (longindex >= 0 && c == boot_longopts[longindex].val) {
+			snprintf(long_name, sizeof(long_name), "--%s", boot_longopts[longindex].name);
+			name = long_name;
+		}
+		longindex = -1;
 
 		switch (c) {
 		case OPT_CPUS:
@@ -292,6 +310,7 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 						 "a size from 16M to 16T such as 512M, 8G or 4T");
 			opt->machine.mem_bytes = v;
 			mem_arg = optarg;
+			cb->mem_given = true;
 			break;
 		case OPT_BITS:
 			if (strcmp(optarg, "32") && strcmp(optarg, "64"))
@@ -670,7 +689,20 @@ static int parse_explore_option(int c, const char *name, struct cli_explore *ce,
 	case OPT_NO_PROGRESS:
 		o->progress = false;
 		break;
+	case OPT_LENIENT:
+		ce->replay.lenient = true;
+		break;
+	case OPT_TAG_BY:
+		if (replay_parse_tag_by(optarg, &ce->replay))
+			return bad_value(err, name, optarg, REPLAY_TAG_BY_EXPECTED);
+		break;
+	case OPT_PAGE_EXT_AT:
+		if (replay_parse_page_ext_at(optarg, &ce->replay))
+			return bad_value(err, name, optarg, REPLAY_PAGE_EXT_AT_EXPECTED);
+		break;
 	}
+	if (c == OPT_LENIENT || c == OPT_TAG_BY || c == OPT_PAGE_EXT_AT)
+		ce->replay_option = ce->replay_option ? ce->replay_option : name;
 	return 0;
 }
 
@@ -750,6 +782,7 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 	int ret;
 
 	explore_options_defaults(&ce.opt);
+	replay_options_defaults(&ce.replay);
 	ce.opt.progress = isatty(fileno(err));
 	ce.opt.out = out;
 	ce.opt.err = err;
@@ -765,13 +798,19 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 			"--trace FILE or --boot\n");
 		return EXIT_USAGE;
 	}
+	if (ce.replay_option && !ce.trace) {
+		fprintf(err, "bootsim: explore: %s applies to --trace FILE only\n",
+			ce.replay_option);
+		return EXIT_USAGE;
+	}
 	if (ce.trace) {
-		struct replay_options ro;
+		struct replay_options ro = ce.replay;
 
-		replay_options_defaults(&ro);
 		ro.path = ce.trace;
 		ro.ordering = REPLAY_ORDER_FREE;
 		ro.machine.variant = cb.opt.machine.variant;
+		if (cb.mem_given)
+			ro.machine.mem_bytes = cb.opt.machine.mem_bytes;
 		ro.log = NULL;
 		ret = replay_plan_load(&ro, &plan, msg, sizeof(msg));
 		if (ret) {

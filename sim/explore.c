@@ -68,6 +68,7 @@
 #include "sim/core/printk.h"
 #include "sim/core/trace.h"
 #include "alloc_tag/alloc_tag.h"
+#include "cli.h"
 #include "explore.h"
 #include "report.h"
 #include "timeline.h"
@@ -116,6 +117,7 @@ struct shm_head {
 	uint64_t started;		/* search: 1 + the execution begun here, 0: none */
 	double t_start;			/* search: when the worker began it */
 	char error[512];
+	int error_exit;			/* EXEC_ERROR: 2 bad input (a trace), 3 internal */
 	char desc[4096];
 };
 
@@ -416,6 +418,7 @@ static void worker_run_one(struct explorer *x)
 	x->chooser = chooser_new(&plan, x->nr_cpus);
 	if (!x->chooser || sim_ctl_begin(x->nr_cpus, &hooks)) {
 		snprintf(h->error, sizeof(h->error), "out of host memory");
+		h->error_exit = EXIT_INTERNAL;
 		h->status = EXEC_ERROR;
 		return;
 	}
@@ -446,6 +449,7 @@ static void worker_run_one(struct explorer *x)
 	x->chooser = NULL;
 	if (ret) {
 		snprintf(h->error, sizeof(h->error), "%s", err);
+		h->error_exit = ret == EXIT_USAGE ? EXIT_USAGE : EXIT_INTERNAL;
 		h->status = EXEC_ERROR;
 		return;
 	}
@@ -853,6 +857,7 @@ static bool await_slot(struct explorer *x, uint32_t seq)
 			/* cannot happen: both copies of the strategy stop together */
 			snprintf(h->error, sizeof(h->error), "internal error: the worker "
 				 "stopped its search before execution %u", seq);
+			h->error_exit = EXIT_INTERNAL;
 			h->status = EXEC_ERROR;
 			return true;
 		}
@@ -1277,7 +1282,7 @@ static int report_traced(struct explorer *x, const struct schedule *s, const cha
 	}
 	if (x->head->status == EXEC_ERROR) {
 		fprintf(o->err, "bootsim: explore: %s\n", x->head->error);
-		status = 3;
+		status = x->head->error_exit;
 		goto out;
 	}
 	if (x->head->status == EXEC_ABORTED && x->head->why == SIM_CTL_MISMATCH &&
@@ -1413,7 +1418,7 @@ static int search(struct explorer *x, struct schedule *found, struct explore_out
 		await_slot(x, seq);
 		if (x->head->status == EXEC_ERROR) {
 			fprintf(o->err, "bootsim: explore: %s\n", x->head->error);
-			status = 3;
+			status = x->head->error_exit;
 			goto out;
 		}
 		strategy_feedback(s, x->recs, recorded_decisions(x));

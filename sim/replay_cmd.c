@@ -47,7 +47,7 @@ static int usage_error(FILE *err, const char *opt, const char *val, const char *
 }
 
 /* "2.092698" (seconds, has a '.') or "4567" (a line number). */
-static int parse_marker(const char *s, struct replay_options *o)
+int replay_parse_page_ext_at(const char *s, struct replay_options *o)
 {
 	unsigned long long whole, frac = 0, scale = 1000000000ULL;
 	const char *dot = strchr(s, '.');
@@ -69,6 +69,17 @@ static int parse_marker(const char *s, struct replay_options *o)
 	}
 	o->marker_at = REPLAY_MARKER_TS;
 	o->marker_value = whole * 1000000000ULL + frac;
+	return 0;
+}
+
+int replay_parse_tag_by(const char *s, struct replay_options *o)
+{
+	if (!strcmp(s, "task"))
+		o->tag_by = REPLAY_TAG_BY_TASK;
+	else if (!strcmp(s, "gfp"))
+		o->tag_by = REPLAY_TAG_BY_GFP;
+	else
+		return -1;
 	return 0;
 }
 
@@ -101,17 +112,12 @@ static int parse_replay(int argc, char **argv, struct replay_options *o, bool *j
 			o->machine.cpus = (unsigned int)v;
 			break;
 		case OPT_R_TAG_BY:
-			if (!strcmp(optarg, "task"))
-				o->tag_by = REPLAY_TAG_BY_TASK;
-			else if (!strcmp(optarg, "gfp"))
-				o->tag_by = REPLAY_TAG_BY_GFP;
-			else
-				return usage_error(err, name, optarg, "'task' or 'gfp'");
+			if (replay_parse_tag_by(optarg, o))
+				return usage_error(err, name, optarg, REPLAY_TAG_BY_EXPECTED);
 			break;
 		case OPT_R_PAGE_EXT_AT:
-			if (parse_marker(optarg, o))
-				return usage_error(err, name, optarg,
-						   "a timestamp in seconds (2.092698) or a line number");
+			if (replay_parse_page_ext_at(optarg, o))
+				return usage_error(err, name, optarg, REPLAY_PAGE_EXT_AT_EXPECTED);
 			break;
 		case OPT_R_LENIENT:
 			o->lenient = true;

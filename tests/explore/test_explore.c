@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "sim/cli.h"
+#include "tests/unit/test_util.h"
 
 struct run {
 	int status;
@@ -431,6 +432,58 @@ static void test_trace_exploration_finds_a_window_free_the_file_order_hides_d8(v
 	unlink(path);
 }
 
+#define TRACE_LINE	"       swapper/0-1       [000] .....     1.000000: "
+#define TRACE_ALLOC	TRACE_LINE "mm_page_alloc: page=0 pfn=0x1000 order=0 migratetype=0 " \
+			"gfp_flags=GFP_KERNEL\n"
+#define TRACE_FREE	TRACE_LINE "mm_page_free: page=0 pfn=0x1000 order=0\n"
+
+/* replay's --lenient, --page-ext-at, --tag-by and --mem reach the trace. */
+static void test_trace_exploration_takes_the_replay_options(void **state)
+{
+	char twice[] = "/tmp/bootsim-explore-trace-XXXXXX";
+	char once[] = "/tmp/bootsim-explore-trace-XXXXXX";
+	struct run r;
+
+	(void)state;
+	write_temp_trace(twice, TRACE_ALLOC TRACE_FREE TRACE_FREE);
+	write_temp_trace(once, TRACE_ALLOC TRACE_FREE);
+	/* bad input is a usage error naming file:line, as in replay */
+	run_cli(&r, "explore", "--trace", twice, "--runs", "3", "--no-progress", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, ":3: found a free of pfn=0x1000"));
+	run_free(&r);
+	run_cli(&r, "explore", "--trace", twice, "--runs", "3", "--no-progress", "--lenient",
+		NULL);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	/* page_ext at line 2: the allocation was early, and `none` never stamps it (D1) */
+	run_cli(&r, "explore", "--trace", once, "--variant", "none", "--runs", "3",
+		"--no-progress", NULL);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	run_cli(&r, "explore", "--trace", once, "--variant", "none", "--page-ext-at", "2",
+		"--runs", "3", "--no-progress", NULL);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "\"alloc_tag was not set\""));
+	assert_non_null(strstr(r.out, "--page-ext-at 2 --schedule "));
+	run_free(&r);
+	run_cli(&r, "explore", "--trace", once, "--mem", "16M", "--runs", "3", "--no-progress",
+		NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, ":1: found pfn=0x1000 order=0; expected a block below"));
+	run_free(&r);
+	run_cli(&r, "explore", "--trace", once, "--tag-by", "name", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--tag-by: expected 'task' or 'gfp', got 'name'"));
+	run_free(&r);
+	run_cli(&r, "explore", "--boot", "--lenient", NULL);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "--lenient applies to --trace FILE only"));
+	run_free(&r);
+	unlink(twice);
+	unlink(once);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_scenarios_lists_the_catalogue),
 		cmocka_unit_test(test_boot_explores_under_the_controlled_backend),
 		cmocka_unit_test(test_trace_exploration_finds_a_window_free_the_file_order_hides_d8),
+		cmocka_unit_test(test_trace_exploration_takes_the_replay_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
