@@ -223,7 +223,7 @@ struct cli_boot {
 	const char *log_path;
 	bool quiet;
 	bool controlled;
-	bool mem_given;
+	const char *mem_arg;		/* --mem's value; NULL: the default size */
 	struct cli_explore *explore;	/* NULL: explore options are refused */
 };
 
@@ -281,7 +281,7 @@ static int check_machine_options(struct machine_config *m, const char *mem_arg,
 static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *out, FILE *err)
 {
 	struct boot_options *opt = &cb->opt;
-	const char *mem_arg = NULL, *movable_arg = NULL;
+	const char *movable_arg = NULL;
 	unsigned long long v;
 	int c, longindex = -1;
 
@@ -309,8 +309,7 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 				return bad_value(err, "--mem", optarg,
 						 "a size from 16M to 16T such as 512M, 8G or 4T");
 			opt->machine.mem_bytes = v;
-			mem_arg = optarg;
-			cb->mem_given = true;
+			cb->mem_arg = optarg;
 			break;
 		case OPT_BITS:
 			if (strcmp(optarg, "32") && strcmp(optarg, "64"))
@@ -476,7 +475,7 @@ static int parse_boot_options(int argc, char **argv, struct cli_boot *cb, FILE *
 			opt->wl.early_free_pct + opt->wl.churn_free_pct);
 		return EXIT_USAGE;
 	}
-	return check_machine_options(&opt->machine, mem_arg, movable_arg, err);
+	return check_machine_options(&opt->machine, cb->mem_arg, movable_arg, err);
 }
 
 static FILE *open_output(const char *path, FILE *out, FILE *err, const char *what)
@@ -809,7 +808,7 @@ static int cmd_explore(int argc, char **argv, FILE *out, FILE *err)
 		ro.path = ce.trace;
 		ro.ordering = REPLAY_ORDER_FREE;
 		ro.machine.variant = cb.opt.machine.variant;
-		if (cb.mem_given)
+		if (cb.mem_arg)
 			ro.machine.mem_bytes = cb.opt.machine.mem_bytes;
 		ro.log = NULL;
 		ret = replay_plan_load(&ro, &plan, msg, sizeof(msg));
